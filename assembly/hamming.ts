@@ -1,0 +1,39 @@
+// Hamming distance between bit-packed codes.
+//
+// Units: `bytes` is the code length in bytes (ceil(bits / 8)); bit order inside a byte does not
+// matter for a distance, and padding bits are zero in both operands, so they never count.
+// Main loop: 16 bytes a step, xor + i8x16.popcnt, summed in u8 lanes. A lane gains at most 8
+// per step, so a window of 31 steps (31 × 8 = 248 ≤ 255) is widened to i32 lanes before it
+// can overflow. Tail: 8 bytes at a time with i64.popcnt, then single bytes.
+// Any alignment is fine: v128.load and i64.load do not require aligned addresses.
+
+const WINDOW_BYTES: i32 = 31 * 16;
+
+/** Hamming distance of the `bytes`-byte codes at `a` and `b`. */
+@inline export function hammingU1(a: usize, b: usize, bytes: i32): i32 {
+  let i: i32 = 0;
+  const vectorEnd = bytes & ~15;
+  let acc_i32x4 = i32x4.splat(0);
+  while (i < vectorEnd) {
+    const windowEnd = min(vectorEnd, i + WINDOW_BYTES);
+    let acc_u8x16 = i8x16.splat(0);
+    for (; i < windowEnd; i += 16) {
+      const xor_u8x16 = v128.xor(v128.load(a + <usize>i), v128.load(b + <usize>i));
+      acc_u8x16 = i8x16.add(acc_u8x16, i8x16.popcnt(xor_u8x16));
+    }
+    acc_i32x4 = i32x4.add(
+      acc_i32x4,
+      i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(acc_u8x16)),
+    );
+  }
+  let distance =
+    i32x4.extract_lane(acc_i32x4, 0) + i32x4.extract_lane(acc_i32x4, 1) +
+    i32x4.extract_lane(acc_i32x4, 2) + i32x4.extract_lane(acc_i32x4, 3);
+  for (; i + 8 <= bytes; i += 8) {
+    distance += <i32>popcnt(load<u64>(a + <usize>i) ^ load<u64>(b + <usize>i));
+  }
+  for (; i < bytes; i++) {
+    distance += popcnt(<i32>(load<u8>(a + <usize>i) ^ load<u8>(b + <usize>i)));
+  }
+  return distance;
+}

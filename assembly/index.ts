@@ -1,0 +1,66 @@
+// The raw kernel ABI. Every pointer is a byte offset into the one imported memory; nothing here
+// allocates, validates or traps on bad input: src/ validates before calling. Names follow
+// <metric>_<dtype>[_<variant>]; each has a scalar twin of the same name in src/reference.ts.
+//
+//   <kernel>(query, base, dims, count, out)                   score of every row -> out
+//   <kernel>_topk(query, base, dims, count, ids, rowBase, heap) best rows -> heap (topk.ts)
+//   <kernel>_rows(query, rowPtrs, dims, count, out)           rows listed by address -> out
+//
+// `dims` is bytes for hamming_u1 and elements otherwise. Rows are stored back to back.
+// Scores: hamming_u1 writes i32 distances (its heap key is the negated distance), dot_i8 and
+// dot_i16i8 write i32, dot_f32 writes f32 (its heap key is the order-preserving i32 of the f32).
+
+import { DOT_F32, DOT_I16I8, DOT_I8, HAMMING_U1, gatherScores, scanScores, scanTopK } from "./scan";
+
+export { HEAP_HEADER } from "./topk";
+
+/** First byte that the host may use; everything below belongs to the module. */
+export const HEAP_BASE: usize = __heap_base;
+
+export function hamming_u1(query: usize, base: usize, bytes: i32, count: i32, out: usize): void {
+  scanScores(HAMMING_U1, query, base, bytes, count, out);
+}
+
+export function hamming_u1_topk(
+  query: usize, base: usize, bytes: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
+): void {
+  scanTopK(HAMMING_U1, query, base, bytes, count, ids, rowBase, heap);
+}
+
+export function dot_i8(query: usize, base: usize, dims: i32, count: i32, out: usize): void {
+  scanScores(DOT_I8, query, base, dims, count, out);
+}
+
+export function dot_i8_topk(
+  query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
+): void {
+  scanTopK(DOT_I8, query, base, dims, count, ids, rowBase, heap);
+}
+
+export function dot_i16i8(query: usize, base: usize, dims: i32, count: i32, out: usize): void {
+  scanScores(DOT_I16I8, query, base, dims, count, out);
+}
+
+export function dot_i16i8_topk(
+  query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
+): void {
+  scanTopK(DOT_I16I8, query, base, dims, count, ids, rowBase, heap);
+}
+
+export function dot_i16i8_rows(query: usize, rowPtrs: usize, dims: i32, count: i32, out: usize): void {
+  gatherScores(DOT_I16I8, query, rowPtrs, dims, count, out);
+}
+
+export function dot_f32(query: usize, base: usize, dims: i32, count: i32, out: usize): void {
+  scanScores(DOT_F32, query, base, dims, count, out);
+}
+
+export function dot_f32_topk(
+  query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
+): void {
+  scanTopK(DOT_F32, query, base, dims, count, ids, rowBase, heap);
+}
+
+export function dot_f32_rows(query: usize, rowPtrs: usize, dims: i32, count: i32, out: usize): void {
+  gatherScores(DOT_F32, query, rowPtrs, dims, count, out);
+}

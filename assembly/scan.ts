@@ -1,0 +1,84 @@
+// Scan drivers: one query against `count` rows stored back to back, either writing every
+// score or keeping only the best k in a heap (topk.ts). Each exported kernel in index.ts
+// calls a driver with a constant `metric`; after inlining, the optimizer folds the metric
+// switch away, so every kernel is a straight loop around its own pair function.
+
+import { hammingU1 } from "./hamming";
+import { dotF32, dotI16I8, dotI8 } from "./dot";
+import { heapIds, heapKeys, heapOffer, orderedKeyF32 } from "./topk";
+
+export const HAMMING_U1: i32 = 0;
+export const DOT_I8: i32 = 1;
+export const DOT_I16I8: i32 = 2;
+export const DOT_F32: i32 = 3;
+
+/** Bytes between consecutive rows of `dims` elements. */
+@inline function rowBytes(metric: i32, dims: i32): usize {
+  return metric == DOT_F32 ? <usize>dims << 2 : <usize>dims;
+}
+
+/** The heap key of one row: higher is better (Hamming distances are negated). */
+@inline function pairKey(metric: i32, query: usize, row: usize, dims: i32): i32 {
+  if (metric == HAMMING_U1) return -hammingU1(query, row, dims);
+  if (metric == DOT_I8) return dotI8(query, row, dims);
+  if (metric == DOT_I16I8) return dotI16I8(query, row, dims);
+  return orderedKeyF32(dotF32(query, row, dims));
+}
+
+/** Stores one row's score at `slot`: i32 (distance or integer dot) or f32. */
+@inline function storeScore(metric: i32, query: usize, row: usize, dims: i32, slot: usize): void {
+  if (metric == HAMMING_U1) store<i32>(slot, hammingU1(query, row, dims));
+  else if (metric == DOT_I8) store<i32>(slot, dotI8(query, row, dims));
+  else if (metric == DOT_I16I8) store<i32>(slot, dotI16I8(query, row, dims));
+  else store<f32>(slot, dotF32(query, row, dims));
+}
+
+/** Writes the score of every row to `out` (i32, or f32 for DOT_F32). */
+@inline export function scanScores(
+  metric: i32, query: usize, base: usize, dims: i32, count: i32, out: usize,
+): void {
+  const stride = rowBytes(metric, dims);
+  for (let i: i32 = 0; i < count; i++) {
+    const row = base + <usize>i * stride;
+    storeScore(metric, query, row, dims, out + (<usize>i << 2));
+  }
+}
+
+/** Like scanScores, for rows found through a list of `count` u32 addresses at `rowPtrs`. */
+@inline export function gatherScores(
+  metric: i32, query: usize, rowPtrs: usize, dims: i32, count: i32, out: usize,
+): void {
+  for (let i: i32 = 0; i < count; i++) {
+    const row = <usize>load<u32>(rowPtrs + (<usize>i << 2));
+    storeScore(metric, query, row, dims, out + (<usize>i << 2));
+  }
+}
+
+/**
+ * Offers every row to the heap at `heap`. Row i has id `ids[i]` (or `rowBase + i` when `ids`
+ * is 0) and is recorded as row `rowBase + i`. The root's key and id are cached in locals so
+ * that the common case, a row worse than the current k-th best, costs one compare.
+ */
+@inline export function scanTopK(
+  metric: i32, query: usize, base: usize, dims: i32, count: i32,
+  ids: usize, rowBase: u32, heap: usize,
+): void {
+  const stride = rowBytes(metric, dims);
+  const capacity = load<i32>(heap, 4);
+  const rootKey = heapKeys(heap);
+  const rootId = heapIds(heap, capacity);
+  let size = load<i32>(heap);
+  let thresholdKey = size < capacity ? i32.MIN_VALUE : load<i32>(rootKey);
+  let thresholdId = size < capacity ? u32.MAX_VALUE : load<u32>(rootId);
+  for (let i: i32 = 0; i < count; i++) {
+    const key = pairKey(metric, query, base + <usize>i * stride, dims);
+    if (key < thresholdKey) continue;
+    const id = ids == 0 ? rowBase + <u32>i : load<u32>(ids + (<usize>i << 2));
+    if (key == thresholdKey && id >= thresholdId && size == capacity) continue;
+    size = heapOffer(heap, key, id, rowBase + <u32>i);
+    if (size == capacity) {
+      thresholdKey = load<i32>(rootKey);
+      thresholdId = load<u32>(rootId);
+    }
+  }
+}

@@ -1,0 +1,10 @@
+// quantvec: small, fast embedding search in any JavaScript runtime.
+export { ready } from "./wasm.js";
+export type { EmbeddingsInput, Matrix, Vector } from "./embeddings.js";
+export { truncate } from "./matryoshka.js";
+export { calibrate, quantize } from "./quantize.js";
+export type { Precision, Quantized, QuantizeOptions, Ranges, RangesInput } from "./quantize.js";
+export { Index } from "./vector-index.js";
+export type { IndexOptions, RescorePrecision, ScanPrecision, SearchOptions, SearchResult } from "./vector-index.js";
+export { KernelBuffer, kernels } from "./kernels.js";
+export type { KernelName, TopK } from "./kernels.js";

@@ -1,0 +1,203 @@
+// Calibration and quantization, bit-exact with sentence-transformers >= 5.7
+// `quantize_embeddings` (see test/fixtures/make_quantization.py for the numpy replica).
+//
+// int8 / uint8: per-dimension ranges [min, max]; steps = (max − min) / 255 in float32, a zero
+//   step becomes 1; q = clip(floor((x − min) / steps), 0, 255), every operation in float32;
+//   uint8 = q, int8 = q − 128.
+// binary / ubinary: one bit per dimension, 1 when x > 0, packed MSB-first, the last byte
+//   zero-padded; ubinary is the packed byte, binary is the byte − 128 (as int8).
+
+import { type EmbeddingsInput, type Matrix, toMatrix } from "./embeddings.js";
+import { checkChoice, describe } from "./errors.js";
+
+const f32 = Math.fround;
+
+/** Per-dimension value ranges used by int8/uint8 quantization. */
+export interface Ranges {
+  min: Float32Array;
+  max: Float32Array;
+}
+
+/** Ranges as accepted from callers: `{ min, max }`, or `[min, max]` like sentence-transformers' `ranges`. */
+export type RangesInput =
+  | { readonly min: ArrayLike<number>; readonly max: ArrayLike<number> }
+  | readonly [ArrayLike<number>, ArrayLike<number>];
+
+export type Precision = "float32" | "int8" | "uint8" | "binary" | "ubinary";
+export const PRECISIONS: readonly Precision[] = ["float32", "int8", "uint8", "binary", "ubinary"];
+
+/** What `quantize` returns: `rows` × `cols` values, `cols` = dims, or ceil(dims / 8) for bits. */
+export interface Quantized<T extends Float32Array | Int8Array | Uint8Array = Float32Array | Int8Array | Uint8Array> {
+  data: T;
+  rows: number;
+  cols: number;
+}
+
+export interface QuantizeOptions {
+  /** Per-dimension ranges; wins over `calibration`. */
+  ranges?: RangesInput;
+  /** Embeddings whose per-dimension min/max become the ranges (used when `ranges` is absent). */
+  calibration?: EmbeddingsInput;
+  /** The row length of a flat `Float32Array` input. */
+  dims?: number;
+}
+
+/** Per-dimension min and max of a validated matrix. */
+export function rangesOf(matrix: Matrix): Ranges {
+  const { data, rows, cols } = matrix;
+  const min = data.slice(0, cols);
+  const max = data.slice(0, cols);
+  for (let r = 1; r < rows; r++) {
+    const base = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const value = data[base + c];
+      if (value < min[c]) min[c] = value;
+      if (value > max[c]) max[c] = value;
+    }
+  }
+  return { min, max };
+}
+
+/**
+ * Per-dimension minimum and maximum of `embeddings`: the ranges that int8/uint8 quantization
+ * maps onto 256 buckets.
+ *
+ * @param embeddings calibration rows, in any accepted shape (see `EmbeddingsInput`).
+ * @param options `dims`: the row length of a flat `Float32Array`.
+ * @returns `{ min, max }`, one float32 per dimension.
+ * @throws TypeError for an unsupported shape; RangeError for empty input, ragged rows or non-finite values.
+ * @example
+ * const ranges = calibrate([[1, 20, -3], [4, 5, -60]]); // min [1, 5, -60], max [4, 20, -3]
+ */
+export function calibrate(embeddings: EmbeddingsInput, options: { dims?: number } = {}): Ranges {
+  return rangesOf(toMatrix("calibrate", embeddings, { dims: options.dims }));
+}
+
+/** Validates caller-provided ranges for `dims` dimensions and returns float32 copies. */
+export function toRanges(caller: string, input: unknown, dims: number, name = "ranges"): Ranges {
+  let minInput: unknown;
+  let maxInput: unknown;
+  if (Array.isArray(input) && input.length === 2) {
+    [minInput, maxInput] = input;
+  } else if (typeof input === "object" && input !== null && "min" in input && "max" in input) {
+    minInput = (input as { min: unknown }).min;
+    maxInput = (input as { max: unknown }).max;
+  } else {
+    throw new TypeError(`${caller}: ${name} is ${describe(input)}; expected { min, max } or [min, max]`);
+  }
+  const side = (label: string, value: unknown): Float32Array => {
+    if (!(value instanceof Float32Array || value instanceof Float64Array || Array.isArray(value))) {
+      throw new TypeError(`${caller}: ${name}.${label} is ${describe(value)}; expected a Float32Array or number[]`);
+    }
+    if (value.length !== dims) {
+      throw new RangeError(`${caller}: ${name}.${label} has ${value.length} values, expected ${dims}`);
+    }
+    const out = Float32Array.from(value as ArrayLike<number>);
+    const bad = out.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new RangeError(`${caller}: ${name}.${label}[${bad}] is ${describe((value as ArrayLike<number>)[bad])}; values must be finite`);
+    }
+    return out;
+  };
+  const min = side("min", minInput);
+  const max = side("max", maxInput);
+  const inverted = min.findIndex((lo, i) => lo > max[i]);
+  if (inverted >= 0) {
+    throw new RangeError(
+      `${caller}: ${name} dimension ${inverted} has min ${min[inverted]} > max ${max[inverted]}; min must not exceed max`,
+    );
+  }
+  return { min, max };
+}
+
+/** sentence-transformers' bucket widths: (max − min) / 255 in float32, zero widths replaced by 1. */
+export function stepsOf(ranges: Ranges): Float32Array {
+  const steps = new Float32Array(ranges.min.length);
+  for (let c = 0; c < steps.length; c++) {
+    const step = f32(f32(ranges.max[c] - ranges.min[c]) / 255);
+    steps[c] = step === 0 ? 1 : step;
+  }
+  return steps;
+}
+
+/**
+ * Writes the uint8 bucket of each of `cols` values, plus `offset` (0 for uint8, −128 for int8),
+ * into `out` (an Int8Array or Uint8Array: the typed array does the final wrap).
+ */
+export function quantizeRow(
+  src: Float32Array, srcStart: number, cols: number, min: Float32Array, steps: Float32Array,
+  out: Int8Array | Uint8Array, outStart: number, offset: 0 | -128,
+): void {
+  for (let c = 0; c < cols; c++) {
+    const bucket = Math.floor(f32(f32(src[srcStart + c] - min[c]) / steps[c]));
+    out[outStart + c] = (bucket < 0 ? 0 : bucket > 255 ? 255 : bucket) + offset;
+  }
+}
+
+/**
+ * Packs the signs of `cols` values (bit = x > 0), MSB-first, into ceil(cols / 8) bytes of `out`;
+ * `flip` 0x80 turns each byte into sentence-transformers' "binary" (byte − 128 as int8).
+ */
+export function packBitsRow(
+  src: Float32Array, srcStart: number, cols: number, out: Uint8Array | Int8Array, outStart: number, flip: 0 | 0x80,
+): void {
+  const bytes = Math.ceil(cols / 8);
+  for (let b = 0; b < bytes; b++) {
+    let byte = 0;
+    const end = Math.min(8, cols - b * 8);
+    for (let bit = 0; bit < end; bit++) {
+      if (src[srcStart + b * 8 + bit] > 0) byte |= 0x80 >> bit;
+    }
+    out[outStart + b] = byte ^ flip;
+  }
+}
+
+/** Resolves the ranges of `quantize`: `ranges`, else `calibration`, else the input itself. */
+function resolveRanges(matrix: Matrix, options: QuantizeOptions): Ranges {
+  if (options.ranges !== undefined) return toRanges("quantize", options.ranges, matrix.cols, "options.ranges");
+  if (options.calibration !== undefined) {
+    return rangesOf(toMatrix("quantize", options.calibration, { dims: matrix.cols, name: "options.calibration" }));
+  }
+  return rangesOf(matrix);
+}
+
+/**
+ * Quantizes embeddings exactly as sentence-transformers >= 5.7 `quantize_embeddings` does.
+ *
+ * @param embeddings rows to quantize, in any accepted shape (see `EmbeddingsInput`).
+ * @param precision "float32" (a copy), "int8" / "uint8" (per-dimension buckets) or
+ *   "binary" / "ubinary" (one bit per dimension, packed MSB-first).
+ * @param options `ranges` or `calibration` for int8/uint8 (else the input's own min/max), `dims` for flat input.
+ * @returns `{ data, rows, cols }`: Float32Array, Int8Array ("int8", "binary") or Uint8Array
+ *   ("uint8", "ubinary"); cols is ceil(dims / 8) for the bit precisions.
+ * @throws TypeError for an unknown precision or shape; RangeError for empty, ragged or non-finite input and bad ranges.
+ * @example
+ * const ranges = { min: [1, 5, -60], max: [4, 20, -3] };
+ * quantize([[-1, 15, 1]], "int8", { ranges }).data; // Int8Array [-128, 42, 127]
+ */
+export function quantize(embeddings: EmbeddingsInput, precision: "float32", options?: QuantizeOptions): Quantized<Float32Array>;
+export function quantize(embeddings: EmbeddingsInput, precision: "int8" | "binary", options?: QuantizeOptions): Quantized<Int8Array>;
+export function quantize(embeddings: EmbeddingsInput, precision: "uint8" | "ubinary", options?: QuantizeOptions): Quantized<Uint8Array>;
+export function quantize(embeddings: EmbeddingsInput, precision: Precision, options?: QuantizeOptions): Quantized;
+export function quantize(embeddings: EmbeddingsInput, precision: Precision, options: QuantizeOptions = {}): Quantized {
+  checkChoice("quantize", "precision", precision, PRECISIONS);
+  const matrix = toMatrix("quantize", embeddings, { dims: options.dims });
+  const { data, rows, cols } = matrix;
+
+  if (precision === "float32") return { data: data.slice(), rows, cols };
+
+  if (precision === "binary" || precision === "ubinary") {
+    const bytes = Math.ceil(cols / 8);
+    const out = precision === "binary" ? new Int8Array(rows * bytes) : new Uint8Array(rows * bytes);
+    for (let r = 0; r < rows; r++) packBitsRow(data, r * cols, cols, out, r * bytes, precision === "binary" ? 0x80 : 0);
+    return { data: out, rows, cols: bytes };
+  }
+
+  const ranges = resolveRanges(matrix, options);
+  const steps = stepsOf(ranges);
+  const out = precision === "int8" ? new Int8Array(rows * cols) : new Uint8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    quantizeRow(data, r * cols, cols, ranges.min, steps, out, r * cols, precision === "int8" ? -128 : 0);
+  }
+  return { data: out, rows, cols };
+}

@@ -1,0 +1,92 @@
+// Scalar references of the WebAssembly kernels, one per kernel and with the same name.
+// They are the oracle of the kernel tests, so they are written for obviousness, not speed,
+// and share no code with assembly/. Integer results are exact modulo 2^32 (as the kernels'
+// wrapping i32 accumulators); dot_f32 rounds in exactly the kernel's summation order, so
+// float results are bit-identical too.
+
+const f32 = Math.fround;
+
+function rowCount(caller: string, length: number, rowLength: number): number {
+  if (rowLength === 0) {
+    if (length !== 0) throw new RangeError(`${caller}: codes has ${length} values but the query is empty`);
+    return 0;
+  }
+  if (length % rowLength !== 0) {
+    throw new RangeError(`${caller}: codes has ${length} values, not a multiple of the query length ${rowLength}`);
+  }
+  return length / rowLength;
+}
+
+function popcount8(byte: number): number {
+  let bits = 0;
+  for (let b = byte; b !== 0; b &= b - 1) bits++;
+  return bits;
+}
+
+/** Hamming distance of `query` to every `query.length`-byte code in `codes`. */
+export function hamming_u1(query: Uint8Array, codes: Uint8Array): Int32Array {
+  const bytes = query.length;
+  const out = new Int32Array(rowCount("hamming_u1", codes.length, bytes));
+  for (let row = 0; row < out.length; row++) {
+    let distance = 0;
+    for (let i = 0; i < bytes; i++) distance += popcount8(query[i] ^ codes[row * bytes + i]);
+    out[row] = distance;
+  }
+  return out;
+}
+
+/** Integer dot product of `query` with every row of `codes` (rows of `query.length`), wrapped to i32. */
+function integerDot(caller: string, query: Int8Array | Int16Array, codes: Int8Array): Int32Array {
+  const dims = query.length;
+  const out = new Int32Array(rowCount(caller, codes.length, dims));
+  for (let row = 0; row < out.length; row++) {
+    let sum = 0;
+    for (let i = 0; i < dims; i++) sum = (sum + query[i] * codes[row * dims + i]) | 0;
+    out[row] = sum;
+  }
+  return out;
+}
+
+/** int8 · int8 for every row of `codes`. */
+export function dot_i8(query: Int8Array, codes: Int8Array): Int32Array {
+  return integerDot("dot_i8", query, codes);
+}
+
+/** int16 query · int8 codes for every row of `codes`. */
+export function dot_i16i8(query: Int16Array, codes: Int8Array): Int32Array {
+  return integerDot("dot_i16i8", query, codes);
+}
+
+/** float32 dot product for every row of `vectors`, rounded in the kernel's summation order. */
+export function dot_f32(query: Float32Array, vectors: Float32Array): Float32Array {
+  const dims = query.length;
+  const out = new Float32Array(rowCount("dot_f32", vectors.length, dims));
+  const acc = new Float64Array(16); // four accumulators × four lanes, each holding an f32 value
+  for (let row = 0; row < out.length; row++) {
+    const base = row * dims;
+    const product = (i: number) => f32(query[i] * vectors[base + i]);
+    acc.fill(0);
+    let i = 0;
+    for (; i + 16 <= dims; i += 16) {
+      for (let lane = 0; lane < 16; lane++) acc[lane] = f32(acc[lane] + product(i + lane));
+    }
+    for (; i + 4 <= dims; i += 4) {
+      for (let lane = 0; lane < 4; lane++) acc[lane] = f32(acc[lane] + product(i + lane));
+    }
+    const lanes = [0, 1, 2, 3].map((l) => f32(f32(acc[l] + acc[4 + l]) + f32(acc[8 + l] + acc[12 + l])));
+    let sum = f32(f32(lanes[0] + lanes[1]) + f32(lanes[2] + lanes[3]));
+    for (; i < dims; i++) sum = f32(sum + product(i));
+    out[row] = sum;
+  }
+  return out;
+}
+
+/**
+ * Indices of the best `k` entries: higher `keys` first, equal keys by smaller `ids`.
+ * The oracle for every fused scan + top-k.
+ */
+export function topk(keys: ArrayLike<number>, ids: ArrayLike<number>, k: number): number[] {
+  const order = Array.from({ length: keys.length }, (_, i) => i);
+  order.sort((a, b) => keys[b] - keys[a] || ids[a] - ids[b]);
+  return order.slice(0, k);
+}

@@ -1,0 +1,181 @@
+// Loading the kernels, and the one owner of each WebAssembly.Memory: the Arena.
+//
+// Every Arena is one instance of the kernel module over its own memory. Long-lived data is
+// bump-allocated and never moves (the memory only grows), so an address stays valid for the
+// Arena's life and the memory can later be a shared one that workers scan while the owner
+// appends. Typed-array views are rebuilt whenever growth has replaced the buffer: never keep
+// one across a call that can allocate.
+
+import { WASM_SIMD_BASE64 } from "./generated/wasm-simd.js";
+
+/** The raw kernel ABI of assembly/index.ts. Pointers are byte offsets into the Arena's memory. */
+export interface KernelExports {
+  readonly HEAP_BASE: WebAssembly.Global;
+  readonly HEAP_HEADER: WebAssembly.Global;
+  hamming_u1(query: number, base: number, bytes: number, count: number, out: number): void;
+  hamming_u1_topk(query: number, base: number, bytes: number, count: number, ids: number, rowBase: number, heap: number): void;
+  dot_i8(query: number, base: number, dims: number, count: number, out: number): void;
+  dot_i8_topk(query: number, base: number, dims: number, count: number, ids: number, rowBase: number, heap: number): void;
+  dot_i16i8(query: number, base: number, dims: number, count: number, out: number): void;
+  dot_i16i8_topk(query: number, base: number, dims: number, count: number, ids: number, rowBase: number, heap: number): void;
+  dot_i16i8_rows(query: number, rowPtrs: number, dims: number, count: number, out: number): void;
+  dot_f32(query: number, base: number, dims: number, count: number, out: number): void;
+  dot_f32_topk(query: number, base: number, dims: number, count: number, ids: number, rowBase: number, heap: number): void;
+  dot_f32_rows(query: number, rowPtrs: number, dims: number, count: number, out: number): void;
+}
+
+export const PAGE_BYTES = 65536;
+/** memory32 can address 4 GiB: 65536 pages of 64 KiB. */
+export const MAX_PAGES = 65536;
+export const MAX_MEMORY_BYTES = MAX_PAGES * PAGE_BYTES;
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+let module: WebAssembly.Module | undefined;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Compiles the WebAssembly kernels once; every later call returns the same promise.
+ * Everything else in quantvec that touches WebAssembly works only after it has resolved.
+ *
+ * @returns a promise that resolves when the kernels are ready to instantiate.
+ * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128.
+ * @example
+ * import { ready } from "quantvec";
+ * await ready();
+ */
+export function ready(): Promise<void> {
+  compiled ??= (async () => {
+    const bytes = decodeBase64(WASM_SIMD_BASE64);
+    if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) {
+      throw new Error(
+        "quantvec: this runtime cannot run WebAssembly SIMD128 (needs Node >= 16.4, Chrome 91, Firefox 89 or Safari 16.4)",
+      );
+    }
+    module = await WebAssembly.compile(bytes);
+    return module;
+  })();
+  compiled.catch(() => {
+    compiled = undefined; // let a later call try again
+  });
+  return compiled.then(() => undefined);
+}
+
+/** The compiled module; throws a clear error if `ready()` has not resolved yet. */
+export function kernelModule(caller: string): WebAssembly.Module {
+  if (module === undefined) {
+    throw new Error(`${caller}: call \`await ready()\` first (the WebAssembly kernels are not compiled yet)`);
+  }
+  return module;
+}
+
+const alignUp = (value: number, align: number) => Math.ceil(value / align) * align;
+
+/** One kernel instance over its own growable memory, with a bump allocator. */
+export class Arena {
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: KernelExports;
+  readonly maxBytes: number;
+  readonly heapHeader: number;
+  private top: number;
+  private buffer: ArrayBuffer | SharedArrayBuffer | undefined;
+  private views!: {
+    u8: Uint8Array; i8: Int8Array; i16: Int16Array; i32: Int32Array; u32: Uint32Array; f32: Float32Array;
+  };
+  private readonly scratch = new Map<string, { ptr: number; bytes: number }>();
+
+  /** @param maxBytes the most this memory may grow to; a multiple of 64 KiB, at most 4 GiB. */
+  constructor(caller: string, maxBytes: number = MAX_MEMORY_BYTES) {
+    const maximum = Math.floor(maxBytes / PAGE_BYTES);
+    this.memory = new WebAssembly.Memory({ initial: 1, maximum });
+    const instance = new WebAssembly.Instance(kernelModule(caller), { env: { memory: this.memory } });
+    this.kernels = instance.exports as unknown as KernelExports;
+    this.maxBytes = maximum * PAGE_BYTES;
+    this.heapHeader = this.kernels.HEAP_HEADER.value as number;
+    this.top = this.kernels.HEAP_BASE.value as number;
+  }
+
+  /** Bytes the memory holds now (what the process pays for this arena). */
+  get byteLength(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Bytes handed out so far. */
+  get used(): number {
+    return this.top;
+  }
+
+  private refresh(): void {
+    const buffer = this.memory.buffer;
+    this.buffer = buffer;
+    this.views = {
+      u8: new Uint8Array(buffer), i8: new Int8Array(buffer), i16: new Int16Array(buffer),
+      i32: new Int32Array(buffer), u32: new Uint32Array(buffer), f32: new Float32Array(buffer),
+    };
+  }
+
+  get u8(): Uint8Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.u8; }
+  get i8(): Int8Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.i8; }
+  get i16(): Int16Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.i16; }
+  get i32(): Int32Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.i32; }
+  get u32(): Uint32Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.u32; }
+  get f32(): Float32Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.f32; }
+
+  /**
+   * Reserves `bytes` at an `align`-aligned address and returns it. Grows the memory if needed;
+   * when it cannot, throws a RangeError and leaves the arena exactly as it was.
+   */
+  alloc(caller: string, bytes: number, align = 64): number {
+    const start = alignUp(this.top, align);
+    const end = start + bytes;
+    this.ensure(caller, end);
+    this.top = end;
+    return start;
+  }
+
+  /**
+   * A scratch region for temporary data, reused between calls; only valid until the next
+   * `scratchFor` of the same name with a larger size.
+   */
+  scratchFor(caller: string, name: string, bytes: number): number {
+    const region = this.scratch.get(name);
+    if (region !== undefined && region.bytes >= bytes) return region.ptr;
+    const size = Math.max(bytes, (region?.bytes ?? 0) * 2, 256);
+    const ptr = this.alloc(caller, size);
+    this.scratch.set(name, { ptr, bytes: size });
+    return ptr;
+  }
+
+  private ensure(caller: string, end: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
+    if (end > this.maxBytes) {
+      throw new RangeError(
+        `${caller}: needs ${end} bytes of WebAssembly memory, more than its limit of ${this.maxBytes} bytes ` +
+          `(${this.maxBytes === MAX_MEMORY_BYTES ? "the 4 GiB memory32 ceiling" : "maxMemoryBytes"}); nothing was changed`,
+      );
+    }
+    const needPages = Math.ceil((end - have) / PAGE_BYTES);
+    const havePages = have / PAGE_BYTES;
+    const maxPages = this.maxBytes / PAGE_BYTES;
+    // Grow by half again when possible so that many small adds do not grow one page at a time.
+    const preferred = Math.min(Math.max(needPages, Math.ceil(havePages / 2)), maxPages - havePages);
+    for (const pages of preferred > needPages ? [preferred, needPages] : [needPages]) {
+      try {
+        this.memory.grow(pages);
+        return;
+      } catch {
+        // fall through: try the exact amount, then report
+      }
+    }
+    throw new RangeError(
+      `${caller}: the runtime refused to grow WebAssembly memory from ${have} to ${end} bytes ` +
+        `(out of memory); nothing was changed`,
+    );
+  }
+}

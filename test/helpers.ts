@@ -1,0 +1,35 @@
+// Test utilities: a seeded generator and row helpers. Scalar references live in src/reference.ts.
+
+/** mulberry32: a small seeded PRNG, so every failing case can be replayed from its seed. */
+export function rng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform integers in [lo, hi]. */
+export function randomInts(random: () => number, length: number, lo: number, hi: number): number[] {
+  return Array.from({ length }, () => lo + Math.floor(random() * (hi - lo + 1)));
+}
+
+/** Standard normal values (Box–Muller), as float32. */
+export function randomNormal(random: () => number, length: number): Float32Array {
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    const u = 1 - random();
+    out[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+  }
+  return out;
+}
+
+/** Rows of a flat matrix as arrays. */
+export function rowsOf(data: ArrayLike<number>, cols: number): number[][] {
+  const rows: number[][] = [];
+  for (let i = 0; i < data.length; i += cols) rows.push(Array.from({ length: cols }, (_, c) => data[i + c]));
+  return rows;
+}
