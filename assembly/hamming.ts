@@ -37,3 +37,29 @@ const WINDOW_BYTES: i32 = 31 * 16;
   }
   return distance;
 }
+
+/** Codes of exactly 16·`blocks` bytes (1 ≤ blocks ≤ 8) take the register path below. */
+export const MAX_REGISTER_BLOCKS: i32 = 8;
+
+/**
+ * Hamming distance for codes of exactly 16·`blocks` bytes, with the query already in registers
+ * q0…q7 (only the first `blocks` are used). `blocks` is a constant at every call site, so the
+ * unused lanes fold away. At most 8 blocks × 8 bits = 64 per u8 lane: no window needed.
+ * Keeping the query in registers instead of reloading it per row is what lets a 1024-bit scan
+ * run at the memory's pace instead of the core's.
+ */
+@inline export function hammingBlocks(
+  blocks: i32, q0: v128, q1: v128, q2: v128, q3: v128, q4: v128, q5: v128, q6: v128, q7: v128, row: usize,
+): i32 {
+  let acc_u8x16 = i8x16.popcnt(v128.xor(q0, v128.load(row)));
+  if (blocks > 1) acc_u8x16 = i8x16.add(acc_u8x16, i8x16.popcnt(v128.xor(q1, v128.load(row, 16))));
+  if (blocks > 2) acc_u8x16 = i8x16.add(acc_u8x16, i8x16.popcnt(v128.xor(q2, v128.load(row, 32))));
+  if (blocks > 3) acc_u8x16 = i8x16.add(acc_u8x16, i8x16.popcnt(v128.xor(q3, v128.load(row, 48))));
+  if (blocks > 4) acc_u8x16 = i8x16.add(acc_u8x16, i8x16.popcnt(v128.xor(q4, v128.load(row, 64))));
+  if (blocks > 5) acc_u8x16 = i8x16.add(acc_u8x16, i8x16.popcnt(v128.xor(q5, v128.load(row, 80))));
+  if (blocks > 6) acc_u8x16 = i8x16.add(acc_u8x16, i8x16.popcnt(v128.xor(q6, v128.load(row, 96))));
+  if (blocks > 7) acc_u8x16 = i8x16.add(acc_u8x16, i8x16.popcnt(v128.xor(q7, v128.load(row, 112))));
+  const acc_i32x4 = i32x4.extadd_pairwise_i16x8_u(i16x8.extadd_pairwise_i8x16_u(acc_u8x16));
+  const pairs_i32x4 = i32x4.add(acc_i32x4, v128.shuffle<i32>(acc_i32x4, acc_i32x4, 2, 3, 0, 1));
+  return i32x4.extract_lane(pairs_i32x4, 0) + i32x4.extract_lane(pairs_i32x4, 1);
+}

@@ -12,6 +12,8 @@
 
 import { DOT_F32, DOT_I16I8, DOT_I8, HAMMING_U1, gatherScores, scanScores, scanTopK } from "./scan";
 
+import { MAX_REGISTER_BLOCKS } from "./hamming";
+
 export { HEAP_HEADER } from "./topk";
 
 /** First byte that the host may use; everything below belongs to the module. */
@@ -24,7 +26,20 @@ export function hamming_u1(query: usize, base: usize, bytes: i32, count: i32, ou
 export function hamming_u1_topk(
   query: usize, base: usize, bytes: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
 ): void {
-  scanTopK(HAMMING_U1, query, base, bytes, count, ids, rowBase, heap);
+  // Codes of 16…128 bytes in whole blocks (128 to 1024 bits) keep the query in registers.
+  if ((bytes & 15) == 0 && bytes >= 16 && bytes <= 16 * MAX_REGISTER_BLOCKS) {
+    switch (bytes >> 4) {
+      case 1: scanTopK(HAMMING_U1, 1, query, base, bytes, count, ids, rowBase, heap); return;
+      case 2: scanTopK(HAMMING_U1, 2, query, base, bytes, count, ids, rowBase, heap); return;
+      case 3: scanTopK(HAMMING_U1, 3, query, base, bytes, count, ids, rowBase, heap); return;
+      case 4: scanTopK(HAMMING_U1, 4, query, base, bytes, count, ids, rowBase, heap); return;
+      case 5: scanTopK(HAMMING_U1, 5, query, base, bytes, count, ids, rowBase, heap); return;
+      case 6: scanTopK(HAMMING_U1, 6, query, base, bytes, count, ids, rowBase, heap); return;
+      case 7: scanTopK(HAMMING_U1, 7, query, base, bytes, count, ids, rowBase, heap); return;
+      default: scanTopK(HAMMING_U1, 8, query, base, bytes, count, ids, rowBase, heap); return;
+    }
+  }
+  scanTopK(HAMMING_U1, 0, query, base, bytes, count, ids, rowBase, heap);
 }
 
 export function dot_i8(query: usize, base: usize, dims: i32, count: i32, out: usize): void {
@@ -34,7 +49,7 @@ export function dot_i8(query: usize, base: usize, dims: i32, count: i32, out: us
 export function dot_i8_topk(
   query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
 ): void {
-  scanTopK(DOT_I8, query, base, dims, count, ids, rowBase, heap);
+  scanTopK(DOT_I8, 0, query, base, dims, count, ids, rowBase, heap);
 }
 
 export function dot_i16i8(query: usize, base: usize, dims: i32, count: i32, out: usize): void {
@@ -44,7 +59,7 @@ export function dot_i16i8(query: usize, base: usize, dims: i32, count: i32, out:
 export function dot_i16i8_topk(
   query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
 ): void {
-  scanTopK(DOT_I16I8, query, base, dims, count, ids, rowBase, heap);
+  scanTopK(DOT_I16I8, 0, query, base, dims, count, ids, rowBase, heap);
 }
 
 export function dot_i16i8_rows(query: usize, rowPtrs: usize, dims: i32, count: i32, out: usize): void {
@@ -58,7 +73,7 @@ export function dot_f32(query: usize, base: usize, dims: i32, count: i32, out: u
 export function dot_f32_topk(
   query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
 ): void {
-  scanTopK(DOT_F32, query, base, dims, count, ids, rowBase, heap);
+  scanTopK(DOT_F32, 0, query, base, dims, count, ids, rowBase, heap);
 }
 
 export function dot_f32_rows(query: usize, rowPtrs: usize, dims: i32, count: i32, out: usize): void {

@@ -182,6 +182,27 @@ describe("fused scan + top-k", () => {
     });
   }
 
+  it("hamming_u1_topk equals reference for every code length, both the register path (16·n ≤ 128 bytes) and the generic one", () => {
+    const random = rng(77);
+    for (let bytes = 1; bytes <= 160; bytes++) {
+      const count = 97;
+      const query = Uint8Array.from(randomInts(random, bytes, 0, 255));
+      const codes = Uint8Array.from(randomInts(random, bytes * count, 0, 255));
+      codes.set(codes.subarray(0, bytes), bytes * 50); // an exact tie: rows 0 and 50
+      const distances = reference.hamming_u1(query, codes);
+      const rowIds = Array.from({ length: count }, (_, i) => count - i); // ties go to the later row
+      const expected = reference.topk(Array.from(distances, (d) => -d), rowIds, 12);
+      const arena = new Arena("test");
+      const q = place(arena, query, 5);
+      const base = place(arena, codes, 3);
+      const idsPtr = place(arena, new Uint8Array(Uint32Array.from(rowIds).buffer), 0);
+      const heap = arena.alloc("test", heapBytes(arena, 12));
+      resetHeap(arena, heap, 12);
+      arena.kernels.hamming_u1_topk(q, base, bytes, count, idsPtr, 0, heap);
+      expect(Array.from(drainHeap(arena, heap).rows), `bytes=${bytes}`).toEqual(expected);
+    }
+  });
+
   it("dot_f32_topk orders negative, zero and positive scores like the reference (-0 ties with +0)", () => {
     const query = new Float32Array([1]);
     const vectors = new Float32Array([-0, 0, -1e-30, 1e-30, -3, 2.5, 0, -0]);
