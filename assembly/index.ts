@@ -79,3 +79,5 @@ export function dot_f32_topk(
 export function dot_f32_rows(query: usize, rowPtrs: usize, dims: i32, count: i32, out: usize): void {
   gatherScores(DOT_F32, query, rowPtrs, dims, count, out);
 }
+
+export { read_sum, read_sum_streams } from "./stream";

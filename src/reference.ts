@@ -90,3 +90,16 @@ export function topk(keys: ArrayLike<number>, ids: ArrayLike<number>, k: number)
   order.sort((a, b) => keys[b] - keys[a] || ids[a] - ids[b]);
   return order.slice(0, k);
 }
+
+/**
+ * Checksum of the streaming-read baselines (read_sum, read_sum_streams): the whole 64-byte
+ * blocks of `bytes` as little-endian i32 words, summed per lane (word index mod 4, wrapping),
+ * the four lane sums xor-ed together.
+ */
+export function read_sum(bytes: Uint8Array): number {
+  const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lanes = [0, 0, 0, 0];
+  const end = bytes.length - (bytes.length % 64);
+  for (let at = 0; at < end; at += 4) lanes[(at >> 2) & 3] = (lanes[(at >> 2) & 3] + words.getInt32(at, true)) | 0;
+  return lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3];
+}

@@ -251,6 +251,20 @@ describe("gathered rows (rescoring)", () => {
   });
 });
 
+describe("streaming-read baselines", () => {
+  it("read_sum and read_sum_streams checksum every whole 64-byte block, like the reference", () => {
+    const random = rng(12);
+    for (const bytes of [0, 63, 64, 65, 640, 64 * 8 + 10, 64 * 1001]) {
+      const data = Uint8Array.from(randomInts(random, bytes, 0, 255));
+      const arena = new Arena("test");
+      const ptr = place(arena, data, 0);
+      const expected = reference.read_sum(data);
+      expect(arena.kernels.read_sum(ptr, bytes), `bytes=${bytes}`).toBe(expected);
+      expect(arena.kernels.read_sum_streams(ptr, bytes), `bytes=${bytes}`).toBe(expected);
+    }
+  });
+});
+
 describe("release build", () => {
   it("uses SIMD instructions: i8x16.popcnt, i32x4.dot_i16x8_s, f32x4.mul", () => {
     const text = readFileSync(new URL("../build/quantvec.wat", import.meta.url), "utf8");
