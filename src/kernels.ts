@@ -24,9 +24,15 @@ const SPECS = {
 } satisfies Record<string, KernelSpec<Int16Array | Codes, Codes, Int32Array | Float32Array>>;
 
 export type KernelName = keyof typeof SPECS;
-type QueryOf<K extends KernelName> = InstanceType<(typeof SPECS)[K]["query"]>;
-type CodesOf<K extends KernelName> = InstanceType<(typeof SPECS)[K]["codes"]>;
-type ValuesOf<K extends KernelName> = InstanceType<(typeof SPECS)[K]["values"]>;
+interface KernelTypes {
+  hamming_u1: { query: Uint8Array; codes: Uint8Array; values: Int32Array };
+  dot_i8: { query: Int8Array; codes: Int8Array; values: Int32Array };
+  dot_i16i8: { query: Int16Array; codes: Int8Array; values: Int32Array };
+  dot_f32: { query: Float32Array; codes: Float32Array; values: Float32Array };
+}
+type QueryOf<K extends KernelName> = KernelTypes[K]["query"];
+type CodesOf<K extends KernelName> = KernelTypes[K]["codes"];
+type ValuesOf<K extends KernelName> = KernelTypes[K]["values"];
 
 /** Best rows first: `rows` index the codes, `ids` are the caller's ids (the rows when none given). */
 export interface TopK<V extends Int32Array | Float32Array> {
@@ -65,6 +71,11 @@ export class KernelBuffer<T extends Codes> {
 }
 
 const BUFFER_TYPES = { uint8: Uint8Array, int8: Int8Array, float32: Float32Array } as const;
+interface BufferTypes {
+  uint8: Uint8Array;
+  int8: Int8Array;
+  float32: Float32Array;
+}
 
 let scratchArena: Arena | undefined;
 
@@ -171,7 +182,7 @@ export const kernels = {
   /** The k largest float32 dot products, ties by smaller id. */
   dot_f32_topk: topk("dot_f32"),
   /** Allocates `length` elements in WebAssembly memory, scanned in place by the functions above. */
-  alloc<T extends keyof typeof BUFFER_TYPES>(type: T, length: number): KernelBuffer<InstanceType<(typeof BUFFER_TYPES)[T]>> {
+  alloc<T extends keyof typeof BUFFER_TYPES>(type: T, length: number): KernelBuffer<BufferTypes[T]> {
     const Type = BUFFER_TYPES[type];
     if (Type === undefined) throw new TypeError(`kernels.alloc: type must be "uint8" | "int8" | "float32", got ${describe(type)}`);
     if (!Number.isInteger(length) || length < 0) {

@@ -1,0 +1,260 @@
+// The kernel suites of `quantvec bench`: one query scanned against a whole synthetic corpus with
+// top-10 selection, quantvec beside plain JS and the peers, all timed in one tinybench run per
+// suite together with a streaming read of the same bytes (the bound). Kernels do not depend on
+// the data, so seeded random codes measure speed honestly; quality is measured on real vectors.
+
+import { hammingTopK, dotTopK, perPairTopK } from "./baselines.js";
+import { kernels, type KernelBuffer } from "../kernels.js";
+import { measure, type Task } from "./measure.js";
+import type { Peer, SimSimd, USearch } from "./peers.js";
+import type { KernelRow, KernelSuite } from "./results.js";
+
+export const K = 10;
+const DIMS = 1024;
+
+export interface KernelSizes {
+  hamming: number;
+  int8: number;
+  float32: number;
+}
+
+export interface Peers {
+  simsimd: Peer<SimSimd>;
+  usearch: Peer<USearch>;
+}
+
+/** xorshift32 over whole words: fast enough to fill a gigabyte of synthetic codes. */
+export function fillRandom(bytes: Uint8Array | Int8Array, seed: number): void {
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    words[i] = x;
+  }
+}
+
+/** Seeded standard normal float32 values. */
+export function randomNormal(length: number, seed: number): Float32Array {
+  const out = new Float32Array(length);
+  let x = seed >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return (x + 0.5) / 4294967296;
+  };
+  for (let i = 0; i < length; i++) out[i] = Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
+  return out;
+}
+
+/** An implementation in a suite: its top-10 rows, and the rows it must agree with before timing. */
+interface Contender {
+  implementation: string;
+  note?: string;
+  run: () => number[];
+  /** quantvec's answer to the same computation (peers without an int16 query compute int8 × int8). */
+  expected: () => number[];
+}
+
+interface Unavailable {
+  implementation: string;
+  status: "unavailable" | "failed";
+  note: string;
+}
+
+function sameTopK(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((row, i) => row === b[i]);
+}
+
+/** Times the contenders and the streaming reads in one run and turns them into table rows. */
+async function runSuite(
+  title: string, kernel: string, buffer: KernelBuffer<Uint8Array | Int8Array | Float32Array>, vectors: number,
+  bytesPerVector: number, contenders: Array<Contender | Unavailable>, timeMs: number,
+): Promise<KernelSuite> {
+  const bytes = vectors * bytesPerVector;
+  const arena = buffer.arena!;
+  const rows: KernelRow[] = [];
+  const timed: Contender[] = [];
+  for (const contender of contenders) {
+    if ("status" in contender) {
+      rows.push({ implementation: contender.implementation, status: contender.status, note: contender.note });
+      continue;
+    }
+    let got: number[];
+    try {
+      got = contender.run();
+    } catch (error) {
+      rows.push({ implementation: contender.implementation, status: "failed", note: (error as Error).message.split("\n")[0] });
+      continue;
+    }
+    const want = contender.expected();
+    if (!sameTopK(got, want)) {
+      rows.push({
+        implementation: contender.implementation, status: "failed",
+        note: `top-10 differs from quantvec's (${got.join(",")} vs ${want.join(",")}): not timed`,
+      });
+      continue;
+    }
+    timed.push(contender);
+  }
+  const tasks: Task[] = [
+    { name: "bound:streams", fn: () => arena.kernels.read_sum_streams(buffer.ptr, bytes) },
+    { name: "bound:one", fn: () => arena.kernels.read_sum(buffer.ptr, bytes) },
+    ...timed.map((c) => ({ name: c.implementation, fn: c.run })),
+  ];
+  const timings = await measure(tasks, timeMs);
+  const gbPerSec = (ms: number) => bytes / (ms / 1000) / 1e9;
+  const bound = gbPerSec(timings.get("bound:streams")!.p50Ms);
+  const oneStream = gbPerSec(timings.get("bound:one")!.p50Ms);
+  const quantvecMs = timings.get(timed[0]?.implementation ?? "")?.p50Ms;
+  for (const contender of timed) {
+    const { p50Ms } = timings.get(contender.implementation)!;
+    rows.push({
+      implementation: contender.implementation, status: "ok", note: contender.note, p50Ms,
+      vectorsPerSec: vectors / (p50Ms / 1000), gbPerSec: gbPerSec(p50Ms), percentOfBound: (100 * gbPerSec(p50Ms)) / bound,
+      quantvecSpeedup: quantvecMs === undefined ? undefined : p50Ms / quantvecMs,
+    });
+  }
+  rows.sort((a, b) => (a.status === "ok" ? 0 : 1) - (b.status === "ok" ? 0 : 1));
+  return { kernel, title, vectors, bytesPerVector, boundGbPerSec: bound, oneStreamGbPerSec: oneStream, rows };
+}
+
+const peerMissing = (peer: Peer<unknown>): Unavailable => ({
+  implementation: peer.name, status: "unavailable", note: peer.reason ?? "not loaded",
+});
+
+/** Hamming over 1024-bit codes. */
+async function hammingSuite(count: number, seed: number, peers: Peers, timeMs: number): Promise<KernelSuite> {
+  const bytes = DIMS / 8;
+  const buffer = kernels.alloc("uint8", count * bytes);
+  try {
+    fillRandom(buffer.array, seed);
+    const codes = buffer.array.slice();
+    const query = new Uint8Array(bytes);
+    fillRandom(query, seed + 1);
+    const ours = () => Array.from(kernels.hamming_u1_topk(query, buffer, K).rows);
+    const { simsimd, usearch } = peers;
+    const contenders: Array<Contender | Unavailable> = [
+      { implementation: "quantvec", run: ours, expected: ours },
+      { implementation: "plain JS (SWAR popcount)", run: () => hammingTopK(query, codes, K), expected: ours },
+      simsimd.lib
+        ? {
+            implementation: `simsimd ${simsimd.version}`, note: "one N-API call per vector",
+            run: () => perPairTopK(count, K, (row) => -simsimd.lib!.hamming(query, codes.subarray(row * bytes, (row + 1) * bytes))),
+            expected: ours,
+          }
+        : peerMissing(simsimd),
+      usearch.lib ? usearchHamming(usearch, codes, query, bytes) : peerMissing(usearch),
+    ];
+    return await runSuite("Hamming, 1024-bit codes, top-10", "hamming", buffer, count, bytes, contenders, timeMs);
+  } finally {
+    buffer.dispose();
+  }
+}
+
+/** usearch's exactSearch has no bit-vector input from JS: record what it says when asked. */
+function usearchHamming(usearch: Peer<USearch>, codes: Uint8Array, query: Uint8Array, bytes: number): Unavailable {
+  try {
+    usearch.lib!.exactSearch(codes as never, query as never, bytes, K, (usearch.lib!.MetricKind as Record<string, unknown>).Hamming, 1);
+    return { implementation: `usearch ${usearch.version}`, status: "unavailable", note: "exactSearch accepted bit codes, but this suite has no adapter for it yet" };
+  } catch (error) {
+    return {
+      implementation: `usearch ${usearch.version}`, status: "unavailable",
+      note: `exactSearch does not take packed bits from JavaScript ("${(error as Error).message}")`,
+    };
+  }
+}
+
+/** int8 codes, 1024 dims: quantvec's asymmetric int16 × int8 scan. */
+async function int8Suite(count: number, seed: number, peers: Peers, timeMs: number): Promise<KernelSuite> {
+  const buffer = kernels.alloc("int8", count * DIMS);
+  try {
+    fillRandom(buffer.array, seed + 2);
+    const codes = buffer.array.slice();
+    const floats = randomNormal(DIMS, seed + 3);
+    // |query| ≤ 8000 keeps Σ|q|·128 < 2^31, as the index's query encoder guarantees.
+    const query16 = Int16Array.from(floats, (v) => Math.max(-8000, Math.min(8000, Math.round(v * 2000))));
+    const query8 = Int8Array.from(floats, (v) => Math.max(-128, Math.min(127, Math.round(v * 40))));
+    const ours = () => Array.from(kernels.dot_i16i8_topk(query16, buffer, K).rows);
+    const oursI8 = () => Array.from(kernels.dot_i8_topk(query8, buffer, K).rows);
+    const { simsimd, usearch } = peers;
+    const contenders: Array<Contender | Unavailable> = [
+      { implementation: "quantvec", note: "int16 query × int8 codes (asymmetric)", run: ours, expected: ours },
+      { implementation: "plain JS (unrolled ×4)", note: "int16 query × int8 codes", run: () => dotTopK(query16, codes, K), expected: ours },
+      usearch.lib
+        ? {
+            implementation: `usearch ${usearch.version} exactSearch`, note: "int8 query × int8 codes, inner product, 1 thread",
+            run: () => usearchTopK(usearch.lib!, codes, query8),
+            expected: oursI8,
+          }
+        : peerMissing(usearch),
+      simsimd.lib
+        ? {
+            implementation: `simsimd ${simsimd.version}`, note: "int8 × int8, one N-API call per vector",
+            run: () => perPairTopK(count, K, (row) => simsimd.lib!.inner(query8, codes.subarray(row * DIMS, (row + 1) * DIMS))),
+            expected: oursI8,
+          }
+        : peerMissing(simsimd),
+    ];
+    return await runSuite("int8, 1024 dims, top-10", "int8", buffer, count, DIMS, contenders, timeMs);
+  } finally {
+    buffer.dispose();
+  }
+}
+
+/** float32 vectors, 1024 dims. */
+async function float32Suite(count: number, seed: number, peers: Peers, timeMs: number): Promise<KernelSuite> {
+  const buffer = kernels.alloc("float32", count * DIMS);
+  try {
+    buffer.array.set(randomNormal(count * DIMS, seed + 4));
+    const vectors = buffer.array.slice();
+    const query = randomNormal(DIMS, seed + 5);
+    const ours = () => Array.from(kernels.dot_f32_topk(query, buffer, K).rows);
+    const { simsimd, usearch } = peers;
+    const contenders: Array<Contender | Unavailable> = [
+      { implementation: "quantvec", run: ours, expected: ours },
+      { implementation: "plain JS (unrolled ×4)", run: () => dotTopK(query, vectors, K), expected: ours },
+      usearch.lib
+        ? {
+            implementation: `usearch ${usearch.version} exactSearch`, note: "inner product, 1 thread",
+            run: () => usearchTopK(usearch.lib!, vectors, query), expected: ours,
+          }
+        : peerMissing(usearch),
+      simsimd.lib
+        ? {
+            implementation: `simsimd ${simsimd.version}`, note: "one N-API call per vector",
+            run: () => perPairTopK(count, K, (row) => simsimd.lib!.inner(query, vectors.subarray(row * DIMS, (row + 1) * DIMS))),
+            expected: ours,
+          }
+        : peerMissing(simsimd),
+    ];
+    return await runSuite("float32, 1024 dims, top-10", "float32", buffer, count, DIMS * 4, contenders, timeMs);
+  } finally {
+    buffer.dispose();
+  }
+}
+
+/** usearch exactSearch top-10 rows, best first (its IP distance is 1 − dot: ascending). */
+function usearchTopK(lib: USearch, dataset: Int8Array | Float32Array, query: Int8Array | Float32Array): number[] {
+  const { keys } = lib.exactSearch(dataset, query, DIMS, K, lib.MetricKind.IP, 1);
+  return Array.from(keys, Number);
+}
+
+export async function kernelSuites(
+  sizes: KernelSizes, seed: number, peers: Peers, timeMs: number, onSuite: (title: string) => void,
+): Promise<KernelSuite[]> {
+  const suites: KernelSuite[] = [];
+  onSuite("Hamming scan");
+  suites.push(await hammingSuite(sizes.hamming, seed, peers, timeMs));
+  onSuite("int8 scan");
+  suites.push(await int8Suite(sizes.int8, seed, peers, timeMs));
+  onSuite("float32 scan");
+  suites.push(await float32Suite(sizes.float32, seed, peers, timeMs));
+  return suites;
+}

@@ -1,0 +1,120 @@
+// The shape of what `quantvec bench` and `quantvec eval` measure: written as results.json, and
+// the only input of the report (BENCHMARKS.md) and the plots. Nothing in a report is typed by hand.
+
+/** Where and with what a run happened. */
+export interface RunMeta {
+  /** ISO 8601 time the run started. */
+  date: string;
+  node: string;
+  cpu: string;
+  cores: number;
+  platform: string;
+  quantvecVersion: string;
+  mode: "quick" | "full" | "eval";
+  seed: number;
+  /** Package versions of the peers, null when a peer could not be loaded. */
+  peers: Record<string, string | null>;
+}
+
+/** One implementation's timing of one kernel scan (one query against the whole corpus, top-10 included). */
+export interface KernelRow {
+  /** "quantvec", "plain JS (SWAR popcount)", "simsimd 6.5.5", "usearch 2.25.x exactSearch", … */
+  implementation: string;
+  status: "ok" | "unavailable" | "failed";
+  /** Why a peer is unavailable or failed, or a caveat (e.g. "per-pair N-API calls"). */
+  note?: string;
+  p50Ms?: number;
+  vectorsPerSec?: number;
+  gbPerSec?: number;
+  /** GB/s as a percentage of the streaming-read baseline measured in the same run. */
+  percentOfBound?: number;
+  /** quantvec's p50 divided by this row's p50 (above 1: this row is slower than quantvec). */
+  quantvecSpeedup?: number;
+}
+
+export interface KernelSuite {
+  /** "hamming", "int8", "float32". */
+  kernel: string;
+  /** Human title, e.g. "Hamming 1024-bit, top-10". */
+  title: string;
+  vectors: number;
+  bytesPerVector: number;
+  /** Streaming read of this suite's bytes in the same run: 8 interleaved streams (the bound) and one. */
+  boundGbPerSec?: number;
+  oneStreamGbPerSec?: number;
+  rows: KernelRow[];
+}
+
+/**
+ * The streaming-read baseline: a WASM v128 sum over a buffer, the machine's practical ceiling,
+ * read as 8 interleaved streams (as the scans read) and, for reference, as one stream.
+ */
+export interface Bandwidth {
+  bytes: number;
+  p50Ms: number;
+  gbPerSec: number;
+  oneStreamGbPerSec?: number;
+}
+
+/** End-to-end search latency over the large corpus. */
+export interface EndToEndRow {
+  name: string;
+  vectors: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** p50 relative to the binary scan alone. */
+  vsBinaryScan: number;
+}
+
+/** One configuration of the quality study. */
+export interface QualityRow {
+  /** Short label: "binary→int8 ×4 @256", "int8 @768", "ST int8 codes·codes →rescore ×2". */
+  label: string;
+  precision: "float32" | "int8" | "binary";
+  rescore: "none" | "int8" | "float32";
+  /** Stored dimensions after MRL truncation. */
+  dims: number;
+  /** Rescoring multiplier (1 when there is no rescoring). */
+  multiplier: number;
+  /** Mean recall@k against exact float search on the full vectors. */
+  recall: number;
+  bytesPerVector: number;
+  /** Median single-query search latency, milliseconds. */
+  p50Ms: number;
+  /** A row replicating another tool's default (sentence-transformers), shown for comparison. */
+  reference?: boolean;
+  /** On the recall-vs-bytes Pareto front (filled in by the study). */
+  pareto?: boolean;
+  /** Why the row has no measurement (e.g. the index would exceed WebAssembly memory); recall is NaN then. */
+  note?: string;
+}
+
+export interface QualityStudy {
+  /** "all-MiniLM-L6-v2 (@sap-ux/fiori-docs-embeddings)", or the user's file name. */
+  dataset: string;
+  vectors: number;
+  dims: number;
+  queries: number;
+  k: number;
+  rows: QualityRow[];
+  /** The cheapest row meeting the target recall, when a target was given. */
+  recommendation?: { targetRecall: number; label: string | null; reason: string };
+}
+
+/** Threads and batching (filled in once the worker pool exists). */
+export interface ScalingRow {
+  name: string;
+  baseline: string;
+  p50Ms: number;
+  baselineP50Ms: number;
+  speedup: number;
+}
+
+export interface BenchResults {
+  meta: RunMeta;
+  bandwidth?: Bandwidth;
+  kernels: KernelSuite[];
+  endToEnd: EndToEndRow[];
+  quality?: QualityStudy;
+  scaling?: ScalingRow[];
+}

@@ -1,0 +1,285 @@
+// The quality study behind `quantvec eval` and the quality section of `quantvec bench`: how much
+// recall@k each compression keeps, what it costs in bytes per vector, and how long a search takes.
+//
+// Queries are sampled from the vectors and held out of the corpus; the truth is exact float32
+// cosine search over the full vectors, so MRL rows measure what truncation loses too.
+
+import type { Matrix } from "../embeddings.js";
+import { kernels, type KernelBuffer } from "../kernels.js";
+import { truncateMatrix } from "../matryoshka.js";
+import { type Ranges, quantize, rangesOf } from "../quantize.js";
+import { Index, type RescorePrecision, type ScanPrecision } from "../vector-index.js";
+import type { QualityRow, QualityStudy } from "./results.js";
+
+export interface StudyOptions {
+  /** How many vectors to hold out as queries. */
+  queries: number;
+  k: number;
+  seed: number;
+  /** Rescoring multipliers of the two-stage rows; default 1, 2, 4, 8. */
+  multipliers?: number[];
+  /** Add rows that replicate sentence-transformers' default scoring. */
+  references?: boolean;
+  onProgress?: (done: number, total: number, label: string) => void;
+}
+
+/** The configurations of the study, one index each (two-stage rows share one per dims). */
+interface Config {
+  precision: ScanPrecision;
+  rescore: RescorePrecision;
+  dims: number;
+  multipliers: number[];
+}
+
+/** Mean recall@k: the share of each true top-k found in the returned top-k. */
+export function meanRecall(found: ArrayLike<number>[], truth: ArrayLike<number>[], k: number): number {
+  let hits = 0;
+  for (let q = 0; q < truth.length; q++) {
+    const expected = new Set(Array.from(truth[q]).slice(0, k));
+    hits += Array.from(found[q]).slice(0, k).filter((id) => expected.has(id)).length;
+  }
+  return truth.length === 0 ? 0 : hits / (truth.length * k);
+}
+
+/** `count` distinct row indices out of `rows`, chosen by a seeded shuffle, in ascending order. */
+export function sampleRows(rows: number, count: number, seed: number): number[] {
+  let state = seed >>> 0 || 1;
+  const next = () => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 4294967296;
+  };
+  const picked = Array.from({ length: rows }, (_, i) => i);
+  const n = Math.min(count, rows);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(next() * (rows - i));
+    [picked[i], picked[j]] = [picked[j], picked[i]];
+  }
+  return picked.slice(0, n).sort((a, b) => a - b);
+}
+
+/** Matryoshka sizes of the study: full, 1/2, 1/4, 1/8 of `dims` (distinct, at least 1). */
+export function mrlDims(dims: number): number[] {
+  return [...new Set([1, 2, 4, 8].map((f) => Math.max(1, Math.round(dims / f))))];
+}
+
+/** The corpus (every row not held out as a query) in batches of contiguous rows, with their ids. */
+function* corpusBatches(matrix: Matrix, held: Set<number>, batchRows = 8192): Generator<{ batch: Matrix; ids: number[] }> {
+  let start = 0;
+  while (start < matrix.rows) {
+    while (start < matrix.rows && held.has(start)) start++;
+    let end = start;
+    while (end < matrix.rows && !held.has(end) && end - start < batchRows) end++;
+    if (end > start) {
+      const data = matrix.data.subarray(start * matrix.cols, end * matrix.cols);
+      yield { batch: { data, rows: end - start, cols: matrix.cols }, ids: Array.from({ length: end - start }, (_, i) => start + i) };
+    }
+    start = end;
+  }
+}
+
+/** Per-dimension ranges of the corpus after truncation to `dims` and normalization. */
+function corpusRanges(matrix: Matrix, held: Set<number>, dims: number): Ranges {
+  let ranges: Ranges | undefined;
+  for (const { batch } of corpusBatches(matrix, held)) {
+    const r = rangesOf(truncateMatrix("quantvec eval", batch, dims, true));
+    if (ranges === undefined) ranges = r;
+    else {
+      for (let c = 0; c < dims; c++) {
+        ranges.min[c] = Math.min(ranges.min[c], r.min[c]);
+        ranges.max[c] = Math.max(ranges.max[c], r.max[c]);
+      }
+    }
+  }
+  return ranges!;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : sorted[Math.floor((sorted.length - 1) / 2)];
+};
+
+/** Searches every query, timing each call; returns the ids found and the median latency. */
+async function searchAll(index: Index, queries: Float32Array[], k: number, multiplier: number) {
+  const found: Uint32Array[] = [];
+  const times: number[] = [];
+  for (const query of queries) {
+    const start = performance.now();
+    const { ids } = await index.search(query, { k, rescoreMultiplier: multiplier });
+    times.push(performance.now() - start);
+    found.push(ids);
+  }
+  return { found, p50Ms: median(times) };
+}
+
+/** Exact float32 cosine top-k of every query over the full vectors: the study's truth. */
+async function exactTruth(matrix: Matrix, held: Set<number>, queries: Float32Array[], k: number): Promise<Uint32Array[]> {
+  // One float32 index per chunk keeps each under the 4 GiB memory32 ceiling; merged per query.
+  const chunkRows = Math.max(1, Math.floor(2 ** 30 / (matrix.cols * 4)));
+  const best: Array<Array<{ id: number; score: number }>> = queries.map(() => []);
+  let index: Index | undefined;
+  const flush = async () => {
+    if (index === undefined) return;
+    for (let q = 0; q < queries.length; q++) {
+      const { ids, scores } = await index.search(queries[q], { k });
+      best[q].push(...Array.from(ids, (id, i) => ({ id, score: scores[i] })));
+      best[q].sort((a, b) => b.score - a.score || a.id - b.id).splice(k);
+    }
+    index.dispose();
+    index = undefined;
+  };
+  for (const { batch, ids } of corpusBatches(matrix, held)) {
+    index ??= await Index.create({ dims: matrix.cols, precision: "float32", normalize: true });
+    index.add(batch, ids);
+    if (index.size >= chunkRows) await flush();
+  }
+  await flush();
+  return best.map((entries) => Uint32Array.from(entries, (e) => e.id));
+}
+
+function label(config: Config, multiplier: number): string {
+  const head = config.rescore === "none" ? config.precision : `${config.precision}→${config.rescore} ×${multiplier}`;
+  return `${head} @${config.dims}`;
+}
+
+/**
+ * Runs the study: float32, int8, binary and binary→int8 (×1, 2, 4, 8) at full, 1/2, 1/4 and 1/8
+ * of the dimensions, each against exact float search on the full vectors.
+ */
+export async function qualityStudy(matrix: Matrix, dataset: string, options: StudyOptions): Promise<QualityStudy> {
+  const { k } = options;
+  const multipliers = options.multipliers ?? [1, 2, 4, 8];
+  const queryRows = sampleRows(matrix.rows, options.queries, options.seed);
+  if (matrix.rows - queryRows.length < k) {
+    throw new RangeError(`quantvec eval: ${matrix.rows} vectors leave fewer than k = ${k} after holding out ${queryRows.length} queries`);
+  }
+  const held = new Set(queryRows);
+  const queries = queryRows.map((r) => matrix.data.slice(r * matrix.cols, (r + 1) * matrix.cols));
+
+  const configs: Config[] = mrlDims(matrix.cols).flatMap((dims) => [
+    { precision: "float32", rescore: "none", dims, multipliers: [1] },
+    { precision: "int8", rescore: "none", dims, multipliers: [1] },
+    { precision: "binary", rescore: "none", dims, multipliers: [1] },
+    { precision: "binary", rescore: "int8", dims, multipliers },
+  ] satisfies Config[]);
+  const steps = configs.length + 1 + (options.references ? 1 : 0);
+  let done = 0;
+  const progress = (what: string) => options.onProgress?.(done++, steps, what);
+
+  progress("exact float32 search (truth)");
+  const truth = await exactTruth(matrix, held, queries, k);
+
+  const rows: QualityRow[] = [];
+  for (const config of configs) {
+    progress(label(config, config.multipliers[0]));
+    const index = await Index.create({
+      dims: matrix.cols, precision: config.precision, rescore: config.rescore, truncateTo: config.dims, normalize: true,
+      ranges: config.precision === "int8" || config.rescore === "int8" ? corpusRanges(matrix, held, config.dims) : undefined,
+    });
+    try {
+      for (const { batch, ids } of corpusBatches(matrix, held)) index.add(batch, ids);
+      for (const multiplier of config.multipliers) {
+        const { found, p50Ms } = await searchAll(index, queries, k, multiplier);
+        rows.push({
+          label: label(config, multiplier), precision: config.precision, rescore: config.rescore, dims: config.dims,
+          multiplier, recall: meanRecall(found, truth, k), bytesPerVector: index.bytesPerVector, p50Ms,
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      rows.push({
+        label: label(config, config.multipliers[0]), precision: config.precision, rescore: config.rescore, dims: config.dims,
+        multiplier: config.multipliers[0], recall: NaN, bytesPerVector: index.bytesPerVector, p50Ms: NaN,
+        note: `skipped: ${error.message}`,
+      });
+    } finally {
+      index.dispose();
+    }
+  }
+  if (options.references) {
+    progress("sentence-transformers reference scoring");
+    rows.push(...(await referenceRows(matrix, held, queries, truth, k)));
+  }
+  options.onProgress?.(steps, steps, "done");
+  return { dataset, vectors: matrix.rows - queryRows.length, dims: matrix.cols, queries: queries.length, k, rows };
+}
+
+/**
+ * sentence-transformers' default scoring on its own codes, for comparison: int8 codes compared
+ * with int8 codes (what an inner-product index over them does), then semantic_search's rescoring
+ * ×2 of the float query against the raw codes; and binary Hamming rescored ×2 by the float query
+ * against the bits (0/1). Ranges come from the corpus as given (no normalization), as in ST.
+ */
+async function referenceRows(
+  matrix: Matrix, held: Set<number>, queries: Float32Array[], truth: Uint32Array[], k: number,
+): Promise<QualityRow[]> {
+  const d = matrix.cols;
+  const corpus = [...corpusBatches(matrix, held, Number.MAX_SAFE_INTEGER)];
+  const ids = corpus.flatMap((c) => c.ids);
+  const n = ids.length;
+  const flat = new Float32Array(n * d);
+  let at = 0;
+  for (const { batch } of corpus) {
+    flat.set(batch.data, at);
+    at += batch.data.length;
+  }
+  const ranges = rangesOf({ data: flat, rows: n, cols: d });
+  const codes = quantize({ data: flat, rows: n, cols: d }, "int8", { ranges }).data;
+  const bits = quantize({ data: flat, rows: n, cols: d }, "ubinary").data;
+  const bytes = bits.length / n;
+
+  const int8Buffer: KernelBuffer<Int8Array> = kernels.alloc("int8", codes.length);
+  int8Buffer.array.set(codes);
+  const bitBuffer: KernelBuffer<Uint8Array> = kernels.alloc("uint8", bits.length);
+  bitBuffer.array.set(bits);
+
+  const rescore = (query: Float32Array, rows: Uint32Array, value: (row: number, c: number) => number) =>
+    Array.from(rows)
+      .map((row) => {
+        let score = 0;
+        for (let c = 0; c < d; c++) score += query[c] * value(row, c);
+        return { row, score };
+      })
+      .sort((a, b) => b.score - a.score || a.row - b.row)
+      .slice(0, k)
+      .map((e) => ids[e.row]);
+  const codeValue = (row: number, c: number) => codes[row * d + c];
+  const bitValue = (row: number, c: number) => (bits[row * bytes + (c >> 3)] >> (7 - (c & 7))) & 1;
+
+  const runs: Array<{ label: string; precision: QualityRow["precision"]; bytesPerVector: number; search: (q: Float32Array) => number[] }> = [
+    {
+      label: "ST int8 codes·codes", precision: "int8", bytesPerVector: d,
+      search: (q) => Array.from(kernels.dot_i8_topk(quantize([q], "int8", { ranges }).data, int8Buffer, k).rows, (r) => ids[r]),
+    },
+    {
+      label: "ST int8 codes·codes → rescore ×2", precision: "int8", bytesPerVector: d,
+      search: (q) => rescore(q, kernels.dot_i8_topk(quantize([q], "int8", { ranges }).data, int8Buffer, 2 * k).rows, codeValue),
+    },
+    {
+      label: "ST binary → rescore ×2", precision: "binary", bytesPerVector: bytes,
+      search: (q) => rescore(q, kernels.hamming_u1_topk(quantize([q], "ubinary").data, bitBuffer, 2 * k).rows, bitValue),
+    },
+  ];
+  try {
+    return runs.map((run) => {
+      const times: number[] = [];
+      const found = queries.map((q) => {
+        const start = performance.now();
+        const result = run.search(q);
+        times.push(performance.now() - start);
+        return result;
+      });
+      return {
+        label: run.label, precision: run.precision, rescore: run.label.includes("rescore") ? "float32" : "none", dims: d,
+        multiplier: run.label.includes("×2") ? 2 : 1, recall: meanRecall(found, truth, k), bytesPerVector: run.bytesPerVector,
+        p50Ms: median(times), reference: true,
+      };
+    });
+  } finally {
+    int8Buffer.dispose();
+    bitBuffer.dispose();
+  }
+}
