@@ -1,7 +1,9 @@
-// Dot products: int8 × int8, int16 × int8 (asymmetric scoring) and float32.
+// Dot products: int8 × int8, int16 × int8 (asymmetric scoring) and float32, for one row or for
+// four rows at once. The scans use the four-row forms: four rows from four memory streams share
+// every query load, and their loads interleave finely enough to keep several DRAM streams busy.
 //
-// Units: `dims` counts elements, not bytes. Main loops take 16 elements a step, then one step
-// of 8 (integers) or 4 (floats), then a scalar tail, so any dimension and any alignment works.
+// Units: `dims` counts elements, not bytes. Any dimension and any alignment works: the main
+// loops take 8 (integers) or 4 (floats) elements a step, then a scalar tail.
 //
 // Integer overflow: i32x4.dot_i16x8_s multiplies i16 lanes into i32 and adds adjacent pairs;
 // one pair is at most 2 × 32768 × 128 = 2^23, so nothing overflows inside an instruction.
@@ -10,94 +12,118 @@
 // Σ|query| × 128 < 2^31 (the TS query encoder chooses its scale for exactly that).
 // Wrapping is exact modulo 2^32, so the summation order never changes an integer result.
 //
-// Float32: four f32x4 accumulators, each f32x4.mul rounded before its f32x4.add (no fusing).
-// Summation order, which the scalar reference `dot_f32` in src/reference.ts replicates exactly:
-//   acc[j][l] += a[16s + 4j + l] * b[16s + 4j + l]   for every 16-element step s
-//   acc[0][l] += a[i + l] * b[i + l]                  for each remaining 4-element step
-//   lanes = (acc0 + acc1) + (acc2 + acc3); sum = (lane0 + lane1) + (lane2 + lane3)
-//   sum += a[i] * b[i]                                for the last dims % 4 elements
+// Float32: one f32x4 accumulator per row, each f32x4.mul rounded before its f32x4.add (no
+// fusing). Summation order, the same in the one- and four-row forms, and replicated exactly
+// by the scalar reference `dot_f32` in src/reference.ts:
+//   acc[l] += a[4s + l] * b[4s + l]          for every whole 4-element step s, lanes l = 0…3
+//   sum = (acc[0] + acc[1]) + (acc[2] + acc[3])
+//   sum += a[i] * b[i]                        for the last dims % 4 elements, in order
 
-/** int8 · int8 at `a` and `b`, `dims` elements. */
-@inline export function dotI8(a: usize, b: usize, dims: i32): i32 {
+import { lanesI32, transposeSumF32, transposeSumI32 } from "./lanes";
+
+/** The query's next 8 elements as i16 lanes: widened from int8, or loaded as int16. */
+@inline function queryI16x8(wide: bool, q: usize, i: i32): v128 {
+  return wide ? v128.load(q + (<usize>i << 1)) : v128.load8x8_s(q + <usize>i);
+}
+
+@inline function queryI16(wide: bool, q: usize, i: i32): i32 {
+  return wide ? <i32>load<i16>(q + (<usize>i << 1)) : <i32>load<i8>(q + <usize>i);
+}
+
+/** Integer dot product of one row of int8 codes with an int8 (`wide` false) or int16 query. */
+@inline function dotInt(wide: bool, q: usize, c: usize, dims: i32): i32 {
+  let acc_i32x4 = i32x4.splat(0);
   let i: i32 = 0;
+  for (; i + 8 <= dims; i += 8) {
+    acc_i32x4 = i32x4.add(acc_i32x4, i32x4.dot_i16x8_s(v128.load8x8_s(c + <usize>i), queryI16x8(wide, q, i)));
+  }
+  let sum = lanesI32(acc_i32x4);
+  for (; i < dims; i++) sum += queryI16(wide, q, i) * <i32>load<i8>(c + <usize>i);
+  return sum;
+}
+
+/** dotInt for four rows at once; lane j holds row j's result. */
+@inline function dotIntX4(wide: bool, q: usize, c0: usize, c1: usize, c2: usize, c3: usize, dims: i32): v128 {
   let acc0_i32x4 = i32x4.splat(0);
   let acc1_i32x4 = i32x4.splat(0);
-  for (; i + 16 <= dims; i += 16) {
-    const a_i8x16 = v128.load(a + <usize>i);
-    const b_i8x16 = v128.load(b + <usize>i);
-    acc0_i32x4 = i32x4.add(acc0_i32x4, i32x4.dot_i16x8_s(
-      i16x8.extend_low_i8x16_s(a_i8x16), i16x8.extend_low_i8x16_s(b_i8x16)));
-    acc1_i32x4 = i32x4.add(acc1_i32x4, i32x4.dot_i16x8_s(
-      i16x8.extend_high_i8x16_s(a_i8x16), i16x8.extend_high_i8x16_s(b_i8x16)));
+  let acc2_i32x4 = i32x4.splat(0);
+  let acc3_i32x4 = i32x4.splat(0);
+  let i: i32 = 0;
+  for (; i + 8 <= dims; i += 8) {
+    const q_i16x8 = queryI16x8(wide, q, i);
+    acc0_i32x4 = i32x4.add(acc0_i32x4, i32x4.dot_i16x8_s(v128.load8x8_s(c0 + <usize>i), q_i16x8));
+    acc1_i32x4 = i32x4.add(acc1_i32x4, i32x4.dot_i16x8_s(v128.load8x8_s(c1 + <usize>i), q_i16x8));
+    acc2_i32x4 = i32x4.add(acc2_i32x4, i32x4.dot_i16x8_s(v128.load8x8_s(c2 + <usize>i), q_i16x8));
+    acc3_i32x4 = i32x4.add(acc3_i32x4, i32x4.dot_i16x8_s(v128.load8x8_s(c3 + <usize>i), q_i16x8));
   }
-  if (i + 8 <= dims) {
-    acc0_i32x4 = i32x4.add(acc0_i32x4, i32x4.dot_i16x8_s(
-      v128.load8x8_s(a + <usize>i), v128.load8x8_s(b + <usize>i)));
-    i += 8;
-  }
-  const acc_i32x4 = i32x4.add(acc0_i32x4, acc1_i32x4);
-  let sum =
-    i32x4.extract_lane(acc_i32x4, 0) + i32x4.extract_lane(acc_i32x4, 1) +
-    i32x4.extract_lane(acc_i32x4, 2) + i32x4.extract_lane(acc_i32x4, 3);
+  let sums_i32x4 = transposeSumI32(acc0_i32x4, acc1_i32x4, acc2_i32x4, acc3_i32x4);
   for (; i < dims; i++) {
-    sum += <i32>load<i8>(a + <usize>i) * <i32>load<i8>(b + <usize>i);
+    let codes_i32x4 = i32x4.splat(<i32>load<i8>(c0 + <usize>i));
+    codes_i32x4 = i32x4.replace_lane(codes_i32x4, 1, <i32>load<i8>(c1 + <usize>i));
+    codes_i32x4 = i32x4.replace_lane(codes_i32x4, 2, <i32>load<i8>(c2 + <usize>i));
+    codes_i32x4 = i32x4.replace_lane(codes_i32x4, 3, <i32>load<i8>(c3 + <usize>i));
+    sums_i32x4 = i32x4.add(sums_i32x4, i32x4.mul(codes_i32x4, i32x4.splat(queryI16(wide, q, i))));
   }
-  return sum;
+  return sums_i32x4;
+}
+
+/** int8 · int8 of the rows at `a` and `b`, `dims` elements. */
+@inline export function dotI8(a: usize, b: usize, dims: i32): i32 {
+  return dotInt(false, a, b, dims);
+}
+
+/** int8 query at `q` · four int8 rows; lane j is row j's dot product. */
+@inline export function dotI8x4(q: usize, c0: usize, c1: usize, c2: usize, c3: usize, dims: i32): v128 {
+  return dotIntX4(false, q, c0, c1, c2, c3, dims);
 }
 
 /** int16 query at `q` · int8 codes at `c`, `dims` elements. */
 @inline export function dotI16I8(q: usize, c: usize, dims: i32): i32 {
+  return dotInt(true, q, c, dims);
+}
+
+/** int16 query at `q` · four rows of int8 codes; lane j is row j's dot product. */
+@inline export function dotI16I8x4(q: usize, c0: usize, c1: usize, c2: usize, c3: usize, dims: i32): v128 {
+  return dotIntX4(true, q, c0, c1, c2, c3, dims);
+}
+
+/** float32 · float32 of the rows at `a` and `b`, `dims` elements, in the order documented above. */
+@inline export function dotF32(a: usize, b: usize, dims: i32): f32 {
+  let acc_f32x4 = f32x4.splat(0);
   let i: i32 = 0;
-  let acc0_i32x4 = i32x4.splat(0);
-  let acc1_i32x4 = i32x4.splat(0);
-  for (; i + 16 <= dims; i += 16) {
-    const c_i8x16 = v128.load(c + <usize>i);
-    const qi = q + (<usize>i << 1);
-    acc0_i32x4 = i32x4.add(acc0_i32x4,
-      i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(c_i8x16), v128.load(qi)));
-    acc1_i32x4 = i32x4.add(acc1_i32x4,
-      i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(c_i8x16), v128.load(qi, 16)));
+  for (; i + 4 <= dims; i += 4) {
+    acc_f32x4 = f32x4.add(acc_f32x4, f32x4.mul(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2))));
   }
-  if (i + 8 <= dims) {
-    acc0_i32x4 = i32x4.add(acc0_i32x4,
-      i32x4.dot_i16x8_s(v128.load8x8_s(c + <usize>i), v128.load(q + (<usize>i << 1))));
-    i += 8;
-  }
-  const acc_i32x4 = i32x4.add(acc0_i32x4, acc1_i32x4);
-  let sum =
-    i32x4.extract_lane(acc_i32x4, 0) + i32x4.extract_lane(acc_i32x4, 1) +
-    i32x4.extract_lane(acc_i32x4, 2) + i32x4.extract_lane(acc_i32x4, 3);
-  for (; i < dims; i++) {
-    sum += <i32>load<i16>(q + (<usize>i << 1)) * <i32>load<i8>(c + <usize>i);
-  }
+  let sum: f32 =
+    (f32x4.extract_lane(acc_f32x4, 0) + f32x4.extract_lane(acc_f32x4, 1)) +
+    (f32x4.extract_lane(acc_f32x4, 2) + f32x4.extract_lane(acc_f32x4, 3));
+  for (; i < dims; i++) sum += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
   return sum;
 }
 
-/** float32 · float32 at `a` and `b`, `dims` elements, in the order documented above. */
-@inline export function dotF32(a: usize, b: usize, dims: i32): f32 {
-  let i: i32 = 0;
+/** float32 query at `q` · four rows; lane j is exactly dotF32(q, row j). */
+@inline export function dotF32x4(q: usize, r0: usize, r1: usize, r2: usize, r3: usize, dims: i32): v128 {
   let acc0_f32x4 = f32x4.splat(0);
   let acc1_f32x4 = f32x4.splat(0);
   let acc2_f32x4 = f32x4.splat(0);
   let acc3_f32x4 = f32x4.splat(0);
-  for (; i + 16 <= dims; i += 16) {
-    const pa = a + (<usize>i << 2);
-    const pb = b + (<usize>i << 2);
-    acc0_f32x4 = f32x4.add(acc0_f32x4, f32x4.mul(v128.load(pa), v128.load(pb)));
-    acc1_f32x4 = f32x4.add(acc1_f32x4, f32x4.mul(v128.load(pa, 16), v128.load(pb, 16)));
-    acc2_f32x4 = f32x4.add(acc2_f32x4, f32x4.mul(v128.load(pa, 32), v128.load(pb, 32)));
-    acc3_f32x4 = f32x4.add(acc3_f32x4, f32x4.mul(v128.load(pa, 48), v128.load(pb, 48)));
-  }
+  let i: i32 = 0;
   for (; i + 4 <= dims; i += 4) {
-    acc0_f32x4 = f32x4.add(acc0_f32x4,
-      f32x4.mul(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2))));
+    const offset = <usize>i << 2;
+    const q_f32x4 = v128.load(q + offset);
+    acc0_f32x4 = f32x4.add(acc0_f32x4, f32x4.mul(q_f32x4, v128.load(r0 + offset)));
+    acc1_f32x4 = f32x4.add(acc1_f32x4, f32x4.mul(q_f32x4, v128.load(r1 + offset)));
+    acc2_f32x4 = f32x4.add(acc2_f32x4, f32x4.mul(q_f32x4, v128.load(r2 + offset)));
+    acc3_f32x4 = f32x4.add(acc3_f32x4, f32x4.mul(q_f32x4, v128.load(r3 + offset)));
   }
-  const acc_f32x4 = f32x4.add(f32x4.add(acc0_f32x4, acc1_f32x4), f32x4.add(acc2_f32x4, acc3_f32x4));
-  let sum: f32 =
-    (f32x4.extract_lane(acc_f32x4, 0) + f32x4.extract_lane(acc_f32x4, 1)) +
-    (f32x4.extract_lane(acc_f32x4, 2) + f32x4.extract_lane(acc_f32x4, 3));
+  let sums_f32x4 = transposeSumF32(acc0_f32x4, acc1_f32x4, acc2_f32x4, acc3_f32x4);
   for (; i < dims; i++) {
-    sum += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
+    const offset = <usize>i << 2;
+    let rows_f32x4 = f32x4.splat(load<f32>(r0 + offset));
+    rows_f32x4 = f32x4.replace_lane(rows_f32x4, 1, load<f32>(r1 + offset));
+    rows_f32x4 = f32x4.replace_lane(rows_f32x4, 2, load<f32>(r2 + offset));
+    rows_f32x4 = f32x4.replace_lane(rows_f32x4, 3, load<f32>(r3 + offset));
+    sums_f32x4 = f32x4.add(sums_f32x4, f32x4.mul(f32x4.splat(load<f32>(q + offset)), rows_f32x4));
   }
-  return sum;
+  return sums_f32x4;
 }

@@ -20,7 +20,7 @@ export { HEAP_HEADER } from "./topk";
 export const HEAP_BASE: usize = __heap_base;
 
 export function hamming_u1(query: usize, base: usize, bytes: i32, count: i32, out: usize): void {
-  scanScores(HAMMING_U1, query, base, bytes, count, out);
+  scanScores(HAMMING_U1, 0, query, base, bytes, count, out);
 }
 
 export function hamming_u1_topk(
@@ -43,7 +43,7 @@ export function hamming_u1_topk(
 }
 
 export function dot_i8(query: usize, base: usize, dims: i32, count: i32, out: usize): void {
-  scanScores(DOT_I8, query, base, dims, count, out);
+  scanScores(DOT_I8, 0, query, base, dims, count, out);
 }
 
 export function dot_i8_topk(
@@ -53,7 +53,7 @@ export function dot_i8_topk(
 }
 
 export function dot_i16i8(query: usize, base: usize, dims: i32, count: i32, out: usize): void {
-  scanScores(DOT_I16I8, query, base, dims, count, out);
+  scanScores(DOT_I16I8, 0, query, base, dims, count, out);
 }
 
 export function dot_i16i8_topk(
@@ -67,7 +67,7 @@ export function dot_i16i8_rows(query: usize, rowPtrs: usize, dims: i32, count: i
 }
 
 export function dot_f32(query: usize, base: usize, dims: i32, count: i32, out: usize): void {
-  scanScores(DOT_F32, query, base, dims, count, out);
+  scanScores(DOT_F32, 0, query, base, dims, count, out);
 }
 
 export function dot_f32_topk(
@@ -80,4 +80,4 @@ export function dot_f32_rows(query: usize, rowPtrs: usize, dims: i32, count: i32
   gatherScores(DOT_F32, query, rowPtrs, dims, count, out);
 }
 
-export { read_sum, read_sum_streams } from "./stream";
+export { read_sum, read_sum_rows } from "./stream";

@@ -36,6 +36,12 @@ export const HEAP_HEADER: usize = 16;
   return bits ^ ((bits >> 31) & 0x7fffffff);
 }
 
+/** orderedKeyF32 for four lanes at once. */
+@inline export function orderedKeysF32x4(scores: v128): v128 {
+  const bits = f32x4.add(scores, f32x4.splat(0)); // -0 → +0, as in orderedKeyF32
+  return v128.xor(bits, v128.and(i32x4.shr_s(bits, 31), i32x4.splat(0x7fffffff)));
+}
+
 /**
  * Offers (key, id, row) to the heap; returns the new size. The caller has already checked
  * that the candidate beats the current root or that the heap is not full.

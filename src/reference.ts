@@ -57,23 +57,21 @@ export function dot_i16i8(query: Int16Array, codes: Int8Array): Int32Array {
   return integerDot("dot_i16i8", query, codes);
 }
 
-/** float32 dot product for every row of `vectors`, rounded in the kernel's summation order. */
+/**
+ * float32 dot product for every row of `vectors`, rounded in the kernel's order: four lane sums
+ * over whole 4-element steps, combined as (l0 + l1) + (l2 + l3), then the tail in order.
+ */
 export function dot_f32(query: Float32Array, vectors: Float32Array): Float32Array {
   const dims = query.length;
   const out = new Float32Array(rowCount("dot_f32", vectors.length, dims));
-  const acc = new Float64Array(16); // four accumulators × four lanes, each holding an f32 value
   for (let row = 0; row < out.length; row++) {
     const base = row * dims;
     const product = (i: number) => f32(query[i] * vectors[base + i]);
-    acc.fill(0);
+    const lanes = [0, 0, 0, 0];
     let i = 0;
-    for (; i + 16 <= dims; i += 16) {
-      for (let lane = 0; lane < 16; lane++) acc[lane] = f32(acc[lane] + product(i + lane));
-    }
     for (; i + 4 <= dims; i += 4) {
-      for (let lane = 0; lane < 4; lane++) acc[lane] = f32(acc[lane] + product(i + lane));
+      for (let lane = 0; lane < 4; lane++) lanes[lane] = f32(lanes[lane] + product(i + lane));
     }
-    const lanes = [0, 1, 2, 3].map((l) => f32(f32(acc[l] + acc[4 + l]) + f32(acc[8 + l] + acc[12 + l])));
     let sum = f32(f32(lanes[0] + lanes[1]) + f32(lanes[2] + lanes[3]));
     for (; i < dims; i++) sum = f32(sum + product(i));
     out[row] = sum;
@@ -92,14 +90,14 @@ export function topk(keys: ArrayLike<number>, ids: ArrayLike<number>, k: number)
 }
 
 /**
- * Checksum of the streaming-read baselines (read_sum, read_sum_streams): the whole 64-byte
- * blocks of `bytes` as little-endian i32 words, summed per lane (word index mod 4, wrapping),
- * the four lane sums xor-ed together.
+ * Checksum of the streaming-read baselines (read_sum, read_sum_rows): the whole `unit`-byte
+ * blocks of `bytes` (64 for read_sum, 16 for read_sum_rows) as little-endian i32 words, summed
+ * per lane (word index mod 4, wrapping), the four lane sums xor-ed together.
  */
-export function read_sum(bytes: Uint8Array): number {
+export function read_sum(bytes: Uint8Array, unit = 64): number {
   const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lanes = [0, 0, 0, 0];
-  const end = bytes.length - (bytes.length % 64);
+  const end = bytes.length - (bytes.length % unit);
   for (let at = 0; at < end; at += 4) lanes[(at >> 2) & 3] = (lanes[(at >> 2) & 3] + words.getInt32(at, true)) | 0;
   return lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3];
 }

@@ -23,7 +23,7 @@ export interface KernelExports {
   dot_f32_topk(query: number, base: number, dims: number, count: number, ids: number, rowBase: number, heap: number): void;
   dot_f32_rows(query: number, rowPtrs: number, dims: number, count: number, out: number): void;
   read_sum(ptr: number, bytes: number): number;
-  read_sum_streams(ptr: number, bytes: number): number;
+  read_sum_rows(ptr: number, rowBytes: number, count: number): number;
 }
 
 export const PAGE_BYTES = 65536;

@@ -104,7 +104,7 @@ async function runSuite(
     timed.push(contender);
   }
   const tasks: Task[] = [
-    { name: "bound:streams", fn: () => arena.kernels.read_sum_streams(buffer.ptr, bytes) },
+    { name: "bound:streams", fn: () => arena.kernels.read_sum_rows(buffer.ptr, bytesPerVector, vectors) },
     { name: "bound:one", fn: () => arena.kernels.read_sum(buffer.ptr, bytes) },
     ...timed.map((c) => ({ name: c.implementation, fn: c.run })),
   ];
