@@ -9,9 +9,10 @@ import { type Ranges, type RangesInput, packBitsRow, quantizeRow, rangesOf, step
 import {
   type Int8Decoder, type Int8Query, binaryScore, encodeInt8Query, int8Decoder, int8Score,
 } from "./scoring.js";
-import { type Column, type Segment, SegmentedStore, type Slot } from "./store.js";
-import { type Candidates, drainHeap, heapBytes, keyToF32, resetHeap } from "./topk.js";
-import { Arena, type KernelExports, MAX_MEMORY_BYTES, PAGE_BYTES, ready } from "./wasm.js";
+import { allocateHeaps, drainHeaps, runScan, type ScanJob, type ScanKernel, splitRows } from "./scan.js";
+import { type Column, SegmentedStore, type Slot } from "./store.js";
+import { type Candidates, keyToF32 } from "./topk.js";
+import { Arena, MAX_MEMORY_BYTES, PAGE_BYTES, ready } from "./wasm.js";
 
 export type ScanPrecision = "binary" | "int8" | "float32";
 export type RescorePrecision = "int8" | "float32" | "none";
@@ -55,7 +56,8 @@ const MAX_DIMS = 65536;
 const MAX_ID = 2 ** 32 - 1;
 const MIN_AUTO_CALIBRATION_ROWS = 100;
 
-type TopKKernel = "hamming_u1_topk" | "dot_i16i8_topk" | "dot_f32_topk";
+/** Queries scanned together in one pass over the rows by searchBatch. */
+const QUERY_BLOCK = 32;
 
 /**
  * An in-memory vector index over WebAssembly SIMD kernels: binary, int8 or float32 scans
@@ -224,7 +226,7 @@ export class Index {
     const { k, multiplier } = this.checkSearchOptions(caller, options);
     const vector = toVector(caller, query, this.dims);
     const prepared = this.prepare(caller, { data: vector, rows: 1, cols: this.dims }, "query").data;
-    return this.searchPrepared(caller, prepared, k, multiplier);
+    return this.searchPrepared(caller, [prepared], k, multiplier)[0];
   }
 
   /**
@@ -241,12 +243,8 @@ export class Index {
     this.live(caller);
     const { k, multiplier } = this.checkSearchOptions(caller, options);
     const matrix = this.prepare(caller, toMatrix(caller, queries, { dims: this.dims, name: "queries" }), "queries");
-    const results: SearchResult[] = [];
-    for (let r = 0; r < matrix.rows; r++) {
-      const query = matrix.data.subarray(r * this.storedDims, (r + 1) * this.storedDims);
-      results.push(this.searchPrepared(caller, query, k, multiplier));
-    }
-    return results;
+    const rows = Array.from({ length: matrix.rows }, (_, r) => matrix.data.subarray(r * this.storedDims, (r + 1) * this.storedDims));
+    return this.searchPrepared(caller, rows, k, multiplier);
   }
 
   /** Frees the index's memory. Every later call throws; disposing twice is harmless. */
@@ -356,50 +354,50 @@ export class Index {
     }
   }
 
-  private searchPrepared(caller: string, query: Float32Array, k: number, multiplier: number): SearchResult {
-    const arena = this.arena!;
+  /** Searches prepared (truncated, normalized) queries, in blocks that share one pass over the rows. */
+  private searchPrepared(caller: string, queries: Float32Array[], k: number, multiplier: number): SearchResult[] {
     const size = this.store.size;
-    if (size === 0) return { ids: new Uint32Array(0), scores: new Float32Array(0) };
+    if (size === 0) return queries.map(() => ({ ids: new Uint32Array(0), scores: new Float32Array(0) }));
     const twoStage = this.rescore !== "none";
     const firstK = Math.min(size, twoStage ? k * multiplier : k);
-
-    let candidates: Candidates;
-    let int8Query: Int8Query | undefined;
-    if (this.precision === "binary") {
-      const bytes = this.store.widths.binary;
-      const q = arena.scratchFor(caller, "query", bytes);
-      packBitsRow(query, 0, this.storedDims, arena.u8, q, 0);
-      candidates = this.scan(caller, "hamming_u1_topk", "binary", q, bytes, firstK);
-    } else if (this.precision === "int8") {
-      int8Query = encodeInt8Query(query, this.decoder!);
-      const q = arena.scratchFor(caller, "query", this.storedDims * 2);
-      arena.i16.set(int8Query.codes, q >> 1);
-      candidates = this.scan(caller, "dot_i16i8_topk", "int8", q, this.storedDims, firstK);
-    } else {
-      const q = arena.scratchFor(caller, "query", this.storedDims * 4);
-      arena.f32.set(query, q >> 2);
-      candidates = this.scan(caller, "dot_f32_topk", "float32", q, this.storedDims, firstK);
+    const results: SearchResult[] = [];
+    for (let start = 0; start < queries.length; start += QUERY_BLOCK) {
+      const block = queries.slice(start, start + QUERY_BLOCK);
+      const { candidates, int8Queries } = this.firstStage(caller, block, firstK);
+      block.forEach((query, q) => {
+        results.push(twoStage ? this.rescoreCandidates(caller, query, candidates[q], k) : this.firstStageResult(candidates[q], int8Queries?.[q], k));
+      });
     }
-
-    if (!twoStage) {
-      const scores = Float32Array.from(candidates.keys, (key) =>
-        this.precision === "binary" ? binaryScore(-key, this.bits)
-          : this.precision === "int8" ? int8Score(key, int8Query!) : keyToF32(key));
-      return finish(candidates.ids.slice(0, k), scores.slice(0, k));
-    }
-    return this.rescoreCandidates(caller, query, candidates, k);
+    return results;
   }
 
-  /** First stage: one fused scan + top-k over every segment into one heap. */
-  private scan(caller: string, kernel: TopKKernel, column: Column, query: number, dims: number, k: number): Candidates {
+  /** Encodes the queries for the scan precision and runs the fused scan + top-k over every segment. */
+  private firstStage(caller: string, queries: Float32Array[], k: number): { candidates: Candidates[]; int8Queries?: Int8Query[] } {
     const arena = this.arena!;
-    const heap = arena.scratchFor(caller, "heap", heapBytes(arena, k));
-    resetHeap(arena, heap, k);
-    const run: KernelExports[TopKKernel] = arena.kernels[kernel];
-    for (const segment of this.store.segments as readonly Segment[]) {
-      if (segment.count > 0) run(query, segment.ptr[column], dims, segment.count, segment.ptr.ids, segment.rowStart, heap);
-    }
-    return drainHeap(arena, heap);
+    const d = this.storedDims;
+    const kernel: ScanKernel = this.precision === "binary" ? "hamming_u1" : this.precision === "int8" ? "dot_i16i8" : "dot_f32";
+    const dims = this.precision === "binary" ? this.store.widths.binary : d;
+    const queryBytes = Math.ceil((this.precision === "binary" ? dims : this.precision === "int8" ? 2 * d : 4 * d) / 16) * 16;
+    const at = arena.scratchFor(caller, "queries", queryBytes * queries.length);
+    const int8Queries = this.precision === "int8" ? queries.map((q) => encodeInt8Query(q, this.decoder!)) : undefined;
+    queries.forEach((query, q) => {
+      const ptr = at + q * queryBytes;
+      if (this.precision === "binary") packBitsRow(query, 0, d, arena.u8, ptr, 0);
+      else if (int8Queries) arena.i16.set(int8Queries[q].codes, ptr >> 1);
+      else arena.f32.set(query, ptr >> 2);
+    });
+    const job: ScanJob = { kernel, dims, queries: at, queryBytes, queryCount: queries.length };
+    const heaps = allocateHeaps(arena, caller, "heaps", queries.length, k);
+    const ranges = splitRows(this.store.segments, this.precision, this.store.widths[this.precision], 1)[0];
+    runScan(arena.kernels, job, ranges, heaps.list, heaps.heaps[0]);
+    return { candidates: drainHeaps(arena, heaps), int8Queries };
+  }
+
+  /** Results straight from the first stage: its keys turned into scores. */
+  private firstStageResult(candidates: Candidates, int8Query: Int8Query | undefined, k: number): SearchResult {
+    const scores = Float32Array.from(candidates.keys, (key) =>
+      this.precision === "binary" ? binaryScore(-key, this.bits) : int8Query ? int8Score(key, int8Query) : keyToF32(key));
+    return finish(candidates.ids.slice(0, k), scores.slice(0, k));
   }
 
   /** Second stage: scores only the candidates, with int8 codes or floats, and keeps the best k. */

@@ -22,6 +22,10 @@ export interface KernelExports {
   dot_f32(query: number, base: number, dims: number, count: number, out: number): void;
   dot_f32_topk(query: number, base: number, dims: number, count: number, ids: number, rowBase: number, heap: number): void;
   dot_f32_rows(query: number, rowPtrs: number, dims: number, count: number, out: number): void;
+  hamming_u1_topk_batch(queries: number, queryBytes: number, queryCount: number, base: number, bytes: number, count: number, ids: number, rowBase: number, heaps: number): void;
+  dot_i8_topk_batch(queries: number, queryBytes: number, queryCount: number, base: number, dims: number, count: number, ids: number, rowBase: number, heaps: number): void;
+  dot_i16i8_topk_batch(queries: number, queryBytes: number, queryCount: number, base: number, dims: number, count: number, ids: number, rowBase: number, heaps: number): void;
+  dot_f32_topk_batch(queries: number, queryBytes: number, queryCount: number, base: number, dims: number, count: number, ids: number, rowBase: number, heaps: number): void;
   read_sum(ptr: number, bytes: number): number;
   read_sum_rows(ptr: number, rowBytes: number, count: number): number;
 }

@@ -203,6 +203,38 @@ describe("fused scan + top-k", () => {
     }
   });
 
+  it.each([
+    ["hamming_u1", 128], ["hamming_u1", 40], ["dot_i8", 100], ["dot_i16i8", 1024], ["dot_f32", 384], ["dot_f32", 7],
+  ] as const)("%s_topk_batch equals one reference top-k per query across cache blocks (dims=%i)", (name, dims) => {
+    const random = rng(dims + name.length);
+    const count = 1500; // several 128 KB blocks for the wider rows
+    const queryCount = 5;
+    const k = 9;
+    const make = (n: number): Typed =>
+      name === "hamming_u1" ? Uint8Array.from(randomInts(random, n, 0, 255))
+        : name === "dot_f32" ? Float32Array.from(randomInts(random, n, -3, 3))
+        : Int8Array.from(randomInts(random, n, -3, 3)); // small values: many ties
+    const codes = make(dims * count);
+    const queries = Array.from({ length: queryCount }, () =>
+      name === "dot_i16i8" ? Int16Array.from(randomInts(random, dims, -300, 300)) : make(dims));
+    const ids = Uint32Array.from({ length: count }, (_, i) => (i * 7919) % 100003);
+    const arena = new Arena("test");
+    const base = place(arena, codes, 0);
+    const idsPtr = place(arena, new Uint8Array(ids.buffer), 0);
+    const queryBytes = Math.ceil(queries[0].byteLength / 16) * 16;
+    const queriesPtr = arena.alloc("test", queryBytes * queryCount);
+    queries.forEach((q, i) => arena.u8.set(new Uint8Array(q.buffer), queriesPtr + i * queryBytes));
+    const heaps = queries.map(() => arena.alloc("test", heapBytes(arena, k)));
+    heaps.forEach((heap) => resetHeap(arena, heap, k));
+    const list = place(arena, new Uint8Array(Uint32Array.from(heaps).buffer), 0);
+    arena.kernels[`${name}_topk_batch`](queriesPtr, queryBytes, queryCount, base, dims, count, idsPtr, 0, list);
+    queries.forEach((query, i) => {
+      const values = (reference as unknown as Record<string, (q: Typed, c: Typed) => ArrayLike<number>>)[name](query, codes);
+      const keys = Array.from(values, (v) => (name === "hamming_u1" ? -v : v));
+      expect(Array.from(drainHeap(arena, heaps[i]).rows), `${name} query ${i}`).toEqual(reference.topk(keys, ids, k));
+    });
+  });
+
   it("dot_f32_topk orders negative, zero and positive scores like the reference (-0 ties with +0)", () => {
     const query = new Float32Array([1]);
     const vectors = new Float32Array([-0, 0, -1e-30, 1e-30, -3, 2.5, 0, -0]);

@@ -114,6 +114,18 @@ describe("search results", () => {
     for (let i = 0; i < queries.length; i++) expect(batch[i]).toEqual(await index.search(queries[i], { k: 4, rescoreMultiplier: 2 }));
   });
 
+  it.each(CONFIGS)("searchBatch over many queries and a large corpus equals single searches ($precision → $rescore)", async (config) => {
+    const rows = dataset(71, 3000, 96); // 3000 × 96 floats: several cache blocks for every column
+    const index = await Index.create({ dims: 96, ...config, ranges: calibrate(rows) });
+    index.add(rows);
+    const random = rng(72);
+    const queries = [...Array.from({ length: 70 }, () => randomNormal(random, 96)), rows[10]]; // more than one query block
+    const batch = await index.searchBatch(queries, { k: 7, rescoreMultiplier: 3 });
+    for (let i = 0; i < queries.length; i++) {
+      expect(batch[i], `query ${i}`).toEqual(await index.search(queries[i], { k: 7, rescoreMultiplier: 3 }));
+    }
+  });
+
   it("binary scores are 1 − 2·hamming/bits and float32 scores are dot products", async () => {
     const bin = await Index.create({ dims: 10, precision: "binary", rescore: "none" });
     bin.add([[1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, -1, 1, -1, 1, -1, 1, -1, 1, -1], [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1]]);
