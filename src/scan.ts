@@ -47,16 +47,20 @@ export function runScan(kernels: KernelExports, job: ScanJob, ranges: readonly R
   }
 }
 
-/** The rows of `segments` (committed counts) in `column`, cut into `parts` contiguous ranges of near-equal size. */
-export function splitRows(segments: readonly Segment[], column: "binary" | "int8" | "float32", rowBytes: number, parts: number): RowRange[][] {
-  const total = segments.reduce((sum, s) => sum + s.count, 0);
+/** The first `rows` rows of `segments` in `column`, cut into `parts` contiguous ranges of near-equal size. */
+export function splitRows(
+  segments: readonly Segment[], rows: number, column: "binary" | "int8" | "float32", rowBytes: number, parts: number,
+): RowRange[][] {
   const out: RowRange[][] = Array.from({ length: parts }, () => []);
+  const share = Math.ceil(rows / parts);
   let part = 0;
-  let room = Math.ceil(total / parts);
+  let room = share;
+  let left = rows;
   for (const segment of segments) {
     let offset = 0;
-    while (offset < segment.count) {
-      const count = Math.min(segment.count - offset, room);
+    const end = Math.min(segment.count, left);
+    while (offset < end) {
+      const count = Math.min(end - offset, room);
       out[part].push({
         base: segment.ptr[column] + offset * rowBytes, ids: segment.ptr.ids + offset * 4,
         rowBase: segment.rowStart + offset, count,
@@ -65,9 +69,10 @@ export function splitRows(segments: readonly Segment[], column: "binary" | "int8
       room -= count;
       if (room === 0 && part < parts - 1) {
         part++;
-        room = Math.ceil(total / parts);
+        room = share;
       }
     }
+    left -= end;
   }
   return out;
 }

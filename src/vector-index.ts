@@ -9,10 +9,11 @@ import { type Ranges, type RangesInput, packBitsRow, quantizeRow, rangesOf, step
 import {
   type Int8Decoder, type Int8Query, binaryScore, encodeInt8Query, int8Decoder, int8Score,
 } from "./scoring.js";
-import { allocateHeaps, drainHeaps, runScan, type ScanJob, type ScanKernel, splitRows } from "./scan.js";
+import { WorkerPool } from "./pool.js";
+import { allocateHeaps, drainHeaps, mergeCandidates, runScan, type ScanJob, type ScanKernel, splitRows } from "./scan.js";
 import { type Column, SegmentedStore, type Slot } from "./store.js";
 import { type Candidates, keyToF32 } from "./topk.js";
-import { Arena, MAX_MEMORY_BYTES, PAGE_BYTES, ready } from "./wasm.js";
+import { Arena, compile, kernelModule, MAX_MEMORY_BYTES, PAGE_BYTES, ready } from "./wasm.js";
 
 export type ScanPrecision = "binary" | "int8" | "float32";
 export type RescorePrecision = "int8" | "float32" | "none";
@@ -32,6 +33,12 @@ export interface IndexOptions {
   ranges?: RangesInput;
   /** Ceiling for this index's WebAssembly memory; default (and at most) 4 GiB. */
   maxMemoryBytes?: number;
+  /**
+   * Threads that scan: 1 (default) scans on the calling thread; N > 1 adds N − 1 workers over a
+   * shared memory; "auto" uses every core. Falls back to 1, with `threadingNote` saying why,
+   * where shared memory or workers are unavailable.
+   */
+  threads?: number | "auto";
 }
 
 export interface SearchOptions {
@@ -86,14 +93,26 @@ export class Index {
   private idSet: Set<number> | undefined;
   private nextId = 0;
 
-  private constructor(options: Required<Omit<IndexOptions, "ranges" | "truncateTo">> & { storedDims: number; ranges?: Ranges }) {
+  /** Threads that scan (the calling thread included). */
+  threads: number;
+  /** Why the index runs on fewer threads than asked for, if it does. */
+  threadingNote: string | undefined;
+  private pool: WorkerPool | undefined;
+  // Threaded searches share scratch memory and worker heaps, so they run one after another.
+  private searchQueue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    options: Required<Omit<IndexOptions, "ranges" | "truncateTo" | "threads">> & { storedDims: number; ranges?: Ranges; shared: boolean },
+  ) {
     this.dims = options.dims;
     this.storedDims = options.storedDims;
     this.precision = options.precision;
     this.rescore = options.rescore;
     this.normalize = options.normalize;
     this.bits = options.storedDims;
-    this.arena = new Arena("Index.create", options.maxMemoryBytes);
+    this.arena = new Arena("Index.create", options.maxMemoryBytes, options.shared);
+    this.threads = 1;
+    this.threadingNote = undefined;
     const uses = (p: ScanPrecision) => this.precision === p || this.rescore === p;
     this.store = new SegmentedStore(this.arena, {
       ids: 4,
@@ -130,8 +149,26 @@ export class Index {
     }
     const ranges = options.ranges === undefined ? undefined : toRanges(caller, options.ranges, storedDims, "ranges");
     const maxMemoryBytes = checkInteger(caller, "maxMemoryBytes", options.maxMemoryBytes ?? MAX_MEMORY_BYTES, 4 * PAGE_BYTES, MAX_MEMORY_BYTES);
+    const requested = options.threads === "auto" ? await availableParallelism()
+      : checkInteger(caller, "threads (a count or \"auto\")", options.threads ?? 1, 1, 256);
     await ready();
-    return new Index({ dims, storedDims, precision, rescore, normalize, ranges, maxMemoryBytes });
+    let note = requested > 1 ? sharedMemoryUnavailable() : undefined;
+    if (requested > 1 && note === undefined) {
+      note = await compile("shared").then(() => undefined, (error: Error) => error.message);
+    }
+    const index = new Index({
+      dims, storedDims, precision, rescore, normalize, ranges, maxMemoryBytes, shared: requested > 1 && note === undefined,
+    });
+    if (requested > 1 && note === undefined) {
+      try {
+        index.pool = await WorkerPool.create(kernelModule(caller, "shared"), index.arena!.memory, requested - 1);
+        index.threads = requested;
+      } catch (error) {
+        note = `workers could not start (${(error as Error).message})`;
+      }
+    }
+    if (note !== undefined) index.threadingNote = `asked for ${requested} threads, running on 1: ${note}`;
+    return index;
   }
 
   /** Vectors held. */
@@ -226,7 +263,7 @@ export class Index {
     const { k, multiplier } = this.checkSearchOptions(caller, options);
     const vector = toVector(caller, query, this.dims);
     const prepared = this.prepare(caller, { data: vector, rows: 1, cols: this.dims }, "query").data;
-    return this.searchPrepared(caller, [prepared], k, multiplier)[0];
+    return (await this.searchPrepared(caller, [prepared], k, multiplier))[0];
   }
 
   /**
@@ -249,6 +286,8 @@ export class Index {
 
   /** Frees the index's memory. Every later call throws; disposing twice is harmless. */
   dispose(): void {
+    this.pool?.terminate();
+    this.pool = undefined;
     this.arena = undefined;
     this.store.segments.length = 0;
     this.idSet = undefined;
@@ -355,15 +394,24 @@ export class Index {
   }
 
   /** Searches prepared (truncated, normalized) queries, in blocks that share one pass over the rows. */
-  private searchPrepared(caller: string, queries: Float32Array[], k: number, multiplier: number): SearchResult[] {
-    const size = this.store.size;
+  private searchPrepared(caller: string, queries: Float32Array[], k: number, multiplier: number): Promise<SearchResult[]> {
+    // A search sees exactly the rows added before it was called, even when it waits in the queue.
+    const rows = this.store.size;
+    if (this.pool === undefined) return this.runSearch(caller, queries, k, multiplier, rows);
+    const run = this.searchQueue.then(() => this.runSearch(caller, queries, k, multiplier, rows));
+    this.searchQueue = run.catch(() => {});
+    return run;
+  }
+
+  private async runSearch(caller: string, queries: Float32Array[], k: number, multiplier: number, size: number): Promise<SearchResult[]> {
+    this.live(caller);
     if (size === 0) return queries.map(() => ({ ids: new Uint32Array(0), scores: new Float32Array(0) }));
     const twoStage = this.rescore !== "none";
     const firstK = Math.min(size, twoStage ? k * multiplier : k);
     const results: SearchResult[] = [];
     for (let start = 0; start < queries.length; start += QUERY_BLOCK) {
       const block = queries.slice(start, start + QUERY_BLOCK);
-      const { candidates, int8Queries } = this.firstStage(caller, block, firstK);
+      const { candidates, int8Queries } = await this.firstStage(caller, block, firstK, size);
       block.forEach((query, q) => {
         results.push(twoStage ? this.rescoreCandidates(caller, query, candidates[q], k) : this.firstStageResult(candidates[q], int8Queries?.[q], k));
       });
@@ -372,7 +420,9 @@ export class Index {
   }
 
   /** Encodes the queries for the scan precision and runs the fused scan + top-k over every segment. */
-  private firstStage(caller: string, queries: Float32Array[], k: number): { candidates: Candidates[]; int8Queries?: Int8Query[] } {
+  private async firstStage(
+    caller: string, queries: Float32Array[], k: number, rows: number,
+  ): Promise<{ candidates: Candidates[]; int8Queries?: Int8Query[] }> {
     const arena = this.arena!;
     const d = this.storedDims;
     const kernel: ScanKernel = this.precision === "binary" ? "hamming_u1" : this.precision === "int8" ? "dot_i16i8" : "dot_f32";
@@ -387,10 +437,16 @@ export class Index {
       else arena.f32.set(query, ptr >> 2);
     });
     const job: ScanJob = { kernel, dims, queries: at, queryBytes, queryCount: queries.length };
-    const heaps = allocateHeaps(arena, caller, "heaps", queries.length, k);
-    const ranges = splitRows(this.store.segments, this.precision, this.store.widths[this.precision], 1)[0];
-    runScan(arena.kernels, job, ranges, heaps.list, heaps.heaps[0]);
-    return { candidates: drainHeaps(arena, heaps), int8Queries };
+    // Each thread scans its own rows into its own heaps; this thread takes the first share.
+    const shares = splitRows(this.store.segments, rows, this.precision, this.store.widths[this.precision], this.threads);
+    const heaps = shares.map((_, t) => allocateHeaps(arena, caller, `heaps${t}`, queries.length, k));
+    const remote = shares.slice(1).map((rows, w) => this.pool!.scan(w, job, rows, heaps[w + 1].list, heaps[w + 1].heaps[0]));
+    runScan(arena.kernels, job, shares[0], heaps[0].list, heaps[0].heaps[0]);
+    // Wait for every worker, even after a failure, so none is still writing a heap the next search reuses.
+    const failed = (await Promise.allSettled(remote)).find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const perThread = heaps.map((set) => drainHeaps(arena, set));
+    return { candidates: queries.map((_, q) => mergeCandidates(perThread.map((lists) => lists[q]), k)), int8Queries };
   }
 
   /** Results straight from the first stage: its keys turned into scores. */
@@ -439,6 +495,32 @@ export class Index {
 function finish(ids: Uint32Array, scores: Float32Array): SearchResult {
   const order = Array.from(ids.keys()).sort((a, b) => scores[b] - scores[a] || ids[a] - ids[b]);
   return { ids: Uint32Array.from(order, (i) => ids[i]), scores: Float32Array.from(order, (i) => scores[i]) };
+}
+
+/** Cores available to this process (Node), or to this page (browsers). */
+async function availableParallelism(): Promise<number> {
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  if (cores) return cores;
+  try {
+    const specifier = "node:os"; // not a static import: browsers have no such module
+    const os = (await import(/* @vite-ignore */ specifier)) as typeof import("node:os");
+    return os.availableParallelism();
+  } catch {
+    return 1;
+  }
+}
+
+/** Why workers cannot share this index's memory here, or undefined when they can. */
+function sharedMemoryUnavailable(): string | undefined {
+  if (typeof SharedArrayBuffer === "undefined") {
+    return "SharedArrayBuffer is unavailable (in a browser, serve the page cross-origin isolated: COOP same-origin and COEP require-corp)";
+  }
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
+    return "the page is not cross-origin isolated, so memory cannot be shared with workers (send COOP same-origin and COEP require-corp)";
+  }
+  const node = typeof process === "object" && !!process.versions?.node;
+  if (!node && typeof Worker === "undefined") return "this runtime has no Worker";
+  return undefined;
 }
 
 // `using index = await Index.create(...)` where the runtime knows Symbol.dispose.

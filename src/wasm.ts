@@ -6,7 +6,7 @@
 // appends. Typed-array views are rebuilt whenever growth has replaced the buffer: never keep
 // one across a call that can allocate.
 
-import { WASM_SIMD_BASE64 } from "./generated/wasm-simd.js";
+import { WASM_SHARED, WASM_SIMD } from "./generated/wasm.js";
 
 /** The raw kernel ABI of assembly/index.ts. Pointers are byte offsets into the Arena's memory. */
 export interface KernelExports {
@@ -35,8 +35,11 @@ export const PAGE_BYTES = 65536;
 export const MAX_PAGES = 65536;
 export const MAX_MEMORY_BYTES = MAX_PAGES * PAGE_BYTES;
 
-let compiled: Promise<WebAssembly.Module> | undefined;
-let module: WebAssembly.Module | undefined;
+/** The two builds of the same kernels: over an ordinary memory, and over a shared one (workers). */
+export type Build = "simd" | "shared";
+const SOURCES: Record<Build, string> = { simd: WASM_SIMD, shared: WASM_SHARED };
+const compiling = new Map<Build, Promise<WebAssembly.Module>>();
+const modules = new Map<Build, WebAssembly.Module>();
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -45,9 +48,32 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** Compiles one build once; a failed compile is forgotten so that a later call can retry. */
+export function compile(build: Build): Promise<WebAssembly.Module> {
+  let pending = compiling.get(build);
+  if (pending === undefined) {
+    pending = (async () => {
+      const bytes = decodeBase64(SOURCES[build]);
+      if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) {
+        throw new Error(
+          build === "simd"
+            ? "quantvec: this runtime cannot run WebAssembly SIMD128 (needs Node >= 16.4, Chrome 91, Firefox 89 or Safari 16.4)"
+            : "quantvec: this runtime cannot run WebAssembly threads (shared memory) with SIMD128",
+        );
+      }
+      const module = await WebAssembly.compile(bytes);
+      modules.set(build, module);
+      return module;
+    })();
+    compiling.set(build, pending);
+    pending.catch(() => compiling.delete(build));
+  }
+  return pending;
+}
+
 /**
- * Compiles the WebAssembly kernels once; every later call returns the same promise.
- * Everything else in quantvec that touches WebAssembly works only after it has resolved.
+ * Compiles the WebAssembly kernels once; every later call returns at once. Everything else in
+ * quantvec that touches WebAssembly works only after it has resolved.
  *
  * @returns a promise that resolves when the kernels are ready to instantiate.
  * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128.
@@ -55,25 +81,13 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
  * import { ready } from "quantvec";
  * await ready();
  */
-export function ready(): Promise<void> {
-  compiled ??= (async () => {
-    const bytes = decodeBase64(WASM_SIMD_BASE64);
-    if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) {
-      throw new Error(
-        "quantvec: this runtime cannot run WebAssembly SIMD128 (needs Node >= 16.4, Chrome 91, Firefox 89 or Safari 16.4)",
-      );
-    }
-    module = await WebAssembly.compile(bytes);
-    return module;
-  })();
-  compiled.catch(() => {
-    compiled = undefined; // let a later call try again
-  });
-  return compiled.then(() => undefined);
+export async function ready(): Promise<void> {
+  await compile("simd");
 }
 
-/** The compiled module; throws a clear error if `ready()` has not resolved yet. */
-export function kernelModule(caller: string): WebAssembly.Module {
+/** A compiled build; throws a clear error if it has not been compiled yet. */
+export function kernelModule(caller: string, build: Build = "simd"): WebAssembly.Module {
+  const module = modules.get(build);
   if (module === undefined) {
     throw new Error(`${caller}: call \`await ready()\` first (the WebAssembly kernels are not compiled yet)`);
   }
@@ -95,11 +109,16 @@ export class Arena {
   };
   private readonly scratch = new Map<string, { ptr: number; bytes: number }>();
 
-  /** @param maxBytes the most this memory may grow to; a multiple of 64 KiB, at most 4 GiB. */
-  constructor(caller: string, maxBytes: number = MAX_MEMORY_BYTES) {
+  /**
+   * @param maxBytes the most this memory may grow to; a multiple of 64 KiB, at most 4 GiB.
+   * @param shared a shared memory (SharedArrayBuffer) that workers can scan too; needs the
+   *   "shared" build compiled.
+   */
+  constructor(caller: string, maxBytes: number = MAX_MEMORY_BYTES, shared = false) {
     const maximum = Math.floor(maxBytes / PAGE_BYTES);
-    this.memory = new WebAssembly.Memory({ initial: 1, maximum });
-    const instance = new WebAssembly.Instance(kernelModule(caller), { env: { memory: this.memory } });
+    this.memory = new WebAssembly.Memory({ initial: 1, maximum, shared } as WebAssembly.MemoryDescriptor);
+    const module = kernelModule(caller, shared ? "shared" : "simd");
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.kernels = instance.exports as unknown as KernelExports;
     this.maxBytes = maximum * PAGE_BYTES;
     this.heapHeader = this.kernels.HEAP_HEADER.value as number;
