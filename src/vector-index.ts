@@ -98,7 +98,6 @@ export class Index {
   /** Why the index runs on fewer threads than asked for, if it does. */
   threadingNote: string | undefined;
   private pool: WorkerPool | undefined;
-  // Threaded searches share scratch memory and worker heaps, so they run one after another.
   private searchQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -396,8 +395,9 @@ export class Index {
   /** Searches prepared (truncated, normalized) queries, in blocks that share one pass over the rows. */
   private searchPrepared(caller: string, queries: Float32Array[], k: number, multiplier: number): Promise<SearchResult[]> {
     // A search sees exactly the rows added before it was called, even when it waits in the queue.
+    // Searches share scratch memory (and, threaded, the workers' heaps), and a search awaits
+    // between its scan and its drain, so concurrent calls queue up and run one at a time.
     const rows = this.store.size;
-    if (this.pool === undefined) return this.runSearch(caller, queries, k, multiplier, rows);
     const run = this.searchQueue.then(() => this.runSearch(caller, queries, k, multiplier, rows));
     this.searchQueue = run.catch(() => {});
     return run;

@@ -126,6 +126,20 @@ describe("search results", () => {
     }
   });
 
+  it("concurrent searches (Promise.all) give the same results as one after another", async () => {
+    const rows = dataset(81, 2000, 64);
+    const index = await Index.create({ dims: 64, precision: "binary", rescore: "int8", ranges: calibrate(rows) });
+    index.add(rows);
+    const random = rng(82);
+    const queries = Array.from({ length: 30 }, () => randomNormal(random, 64));
+    const sequential = [];
+    for (const q of queries) sequential.push(await index.search(q, { k: 5 }));
+    const concurrent = await Promise.all(queries.map((q) => index.search(q, { k: 5 })));
+    expect(concurrent).toEqual(sequential);
+    const batches = await Promise.all([index.searchBatch(queries.slice(0, 15)), index.searchBatch(queries.slice(15))]);
+    expect(batches.flat().map((r) => r.ids)).toEqual((await index.searchBatch(queries)).map((r) => r.ids));
+  });
+
   it("binary scores are 1 − 2·hamming/bits and float32 scores are dot products", async () => {
     const bin = await Index.create({ dims: 10, precision: "binary", rescore: "none" });
     bin.add([[1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, -1, 1, -1, 1, -1, 1, -1, 1, -1], [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1]]);

@@ -1,7 +1,8 @@
 // `quantvec bench`: everything measured in one run, so ratios hold on a noisy machine.
 //   1. kernel scans beside plain JS and the peers, each as a share of a streaming read
 //   2. end-to-end search latency: two-stage binary → int8 against the binary scan alone
-//   3. recall on real vectors (MiniLM) for every configuration, with sentence-transformers' defaults
+//   3. threads and batching: 2 threads against 1, a 16-query batch against 16 single searches
+//   4. recall on real vectors (MiniLM) for every configuration, with sentence-transformers' defaults
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -9,13 +10,13 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import type { Matrix } from "../embeddings.js";
 import { calibrate } from "../quantize.js";
-import { Index } from "../vector-index.js";
+import { Index, type IndexOptions } from "../vector-index.js";
 import { ready } from "../wasm.js";
 import { K, kernelSuites, type KernelSizes, randomNormal } from "./kernel-bench.js";
 import { measure } from "./measure.js";
 import { loadSimSimd, loadUSearch } from "./peers.js";
 import type { Progress } from "./progress.js";
-import type { BenchResults, EndToEndRow, QualityStudy } from "./results.js";
+import type { BenchResults, EndToEndRow, QualityStudy, ScalingRow } from "./results.js";
 import { qualityStudy } from "./study.js";
 
 export type BenchMode = "quick" | "full";
@@ -24,6 +25,8 @@ interface ModeSettings {
   kernels: KernelSizes;
   /** Vectors in the end-to-end index. */
   endToEnd: number;
+  /** Vectors in the thread and batch comparisons. */
+  scaling: KernelSizes;
   /** Queries held out of the MiniLM vectors. */
   qualityQueries: number;
   timeMs: number;
@@ -33,8 +36,10 @@ interface ModeSettings {
 // was still read from cache (a "bound" of 30 GB/s), which measures the core, not the memory.
 // Quick mode differs from full in timing budget, end-to-end size and query count.
 const MODES: Record<BenchMode, ModeSettings> = {
-  quick: { kernels: { hamming: 1_000_000, int8: 128_000, float32: 32_000 }, endToEnd: 100_000, qualityQueries: 150, timeMs: 500 },
-  full: { kernels: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, endToEnd: 1_000_000, qualityQueries: 200, timeMs: 2000 },
+  quick: { kernels: { hamming: 1_000_000, int8: 128_000, float32: 32_000 }, endToEnd: 100_000,
+    scaling: { hamming: 250_000, int8: 50_000, float32: 12_500 }, qualityQueries: 150, timeMs: 500 },
+  full: { kernels: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, endToEnd: 1_000_000,
+    scaling: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, qualityQueries: 200, timeMs: 2000 },
 };
 
 const require = createRequire(import.meta.url);
@@ -55,24 +60,32 @@ export function loadMiniLM(): Matrix | null {
   }
 }
 
-/** Two indexes over the same synthetic vectors: binary alone, and binary → int8 rescoring. */
-async function endToEnd(count: number, seed: number, timeMs: number, progress: Progress): Promise<EndToEndRow[]> {
+/** Builds indexes of the given options over the same seeded 1024-d vectors, added in batches. */
+async function syntheticIndexes(
+  count: number, seed: number, configs: Array<Omit<IndexOptions, "dims" | "ranges">>, progress: Progress, label: string,
+): Promise<Index[]> {
   const dims = 1024;
   const batchRows = 8192;
   const batch = (b: number) => randomNormal(batchRows * dims, seed + 100 + b);
   const ranges = calibrate(batch(0), { dims });
-  const binary = await Index.create({ dims, precision: "binary", rescore: "none" });
-  const twoStage = await Index.create({ dims, precision: "binary", rescore: "int8", ranges });
+  const indexes = await Promise.all(configs.map((config) => Index.create({ dims, ranges, ...config })));
+  for (let b = 0; b * batchRows < count; b++) {
+    const rows = Math.min(batchRows, count - b * batchRows);
+    const data = batch(b).subarray(0, rows * dims);
+    for (const index of indexes) index.add(data);
+    progress.update(b * batchRows + rows, count, label);
+  }
+  progress.clear();
+  return indexes;
+}
+
+/** Two-stage binary → int8 search against the binary scan alone, over the same vectors. */
+async function endToEnd(count: number, seed: number, timeMs: number, progress: Progress): Promise<EndToEndRow[]> {
+  const [binary, twoStage] = await syntheticIndexes(
+    count, seed, [{ precision: "binary", rescore: "none" }, { precision: "binary", rescore: "int8" }], progress, "building the indexes",
+  );
   try {
-    for (let b = 0; b * batchRows < count; b++) {
-      const rows = Math.min(batchRows, count - b * batchRows);
-      const data = batch(b).subarray(0, rows * dims);
-      binary.add(data);
-      twoStage.add(data);
-      progress.update(b * batchRows + rows, count, "building the end-to-end indexes");
-    }
-    progress.clear();
-    const query = randomNormal(dims, seed + 99);
+    const query = randomNormal(1024, seed + 99);
     const timings = await measure(
       [
         { name: "binary", fn: () => binary.search(query, { k: K }) },
@@ -95,6 +108,47 @@ async function endToEnd(count: number, seed: number, timeMs: number, progress: P
     binary.dispose();
     twoStage.dispose();
   }
+}
+
+/**
+ * Threads and batching: the same index scanned by 1 and by 2 threads, and 16 queries searched
+ * one by one against one searchBatch call. Every pair is timed in one run.
+ */
+async function scaling(sizes: KernelSizes, seed: number, timeMs: number, progress: Progress): Promise<ScalingRow[]> {
+  const queries = Array.from({ length: 16 }, (_, i) => randomNormal(1024, seed + 300 + i));
+  const rows: ScalingRow[] = [];
+  const suites: Array<{ name: string; count: number; precision: "binary" | "int8" | "float32" }> = [
+    { name: "Hamming 1024-bit", count: sizes.hamming, precision: "binary" },
+    { name: "int8 1024-d", count: sizes.int8, precision: "int8" },
+    { name: "float32 1024-d", count: sizes.float32, precision: "float32" },
+  ];
+  for (const { name, count, precision } of suites) {
+    progress.stage(`scaling: ${name}, ${count.toLocaleString("en-US")} vectors`);
+    const [one, two] = await syntheticIndexes(
+      count, seed, [{ precision, rescore: "none" }, { precision, rescore: "none", threads: 2 }], progress, "building the indexes",
+    );
+    try {
+      const tasks = [
+        { name: "1 thread", fn: () => one.search(queries[0], { k: K }) },
+        { name: "16 singles", fn: async () => { for (const q of queries) await one.search(q, { k: K }); } },
+        { name: "batch of 16", fn: () => one.searchBatch(queries, { k: K }) },
+      ];
+      if (two.threads === 2) tasks.push({ name: "2 threads", fn: () => two.search(queries[0], { k: K }) });
+      const t = await measure(tasks, timeMs);
+      const pair = (label: string, ours: string, baseline: string, baselineLabel: string) => {
+        const a = t.get(ours)!.p50Ms;
+        const b = t.get(baseline)!.p50Ms;
+        rows.push({ name: `${name}: ${label}`, baseline: baselineLabel, p50Ms: a, baselineP50Ms: b, speedup: b / a });
+      };
+      if (two.threads === 2) pair("2 threads, one query", "2 threads", "1 thread", "1 thread");
+      else rows.push({ name: `${name}: 2 threads`, baseline: `unavailable: ${two.threadingNote}`, p50Ms: NaN, baselineP50Ms: NaN, speedup: NaN });
+      pair("searchBatch of 16 queries", "batch of 16", "16 singles", "16 single searches");
+    } finally {
+      one.dispose();
+      two.dispose();
+    }
+  }
+  return rows;
 }
 
 export interface BenchOptions {
@@ -130,6 +184,8 @@ export async function runBench({ mode, seed, progress }: BenchOptions): Promise<
 
   progress.stage(`end to end: ${settings.endToEnd.toLocaleString("en-US")} × 1024-d vectors, binary → int8`);
   results.endToEnd = await endToEnd(settings.endToEnd, seed, settings.timeMs, progress);
+
+  results.scaling = await scaling(settings.scaling, seed, settings.timeMs, progress);
 
   const miniLM = loadMiniLM();
   if (miniLM) {
