@@ -191,5 +191,11 @@ export const kernels = {
     return new KernelBuffer(Type as never, length);
   },
   /** Which instruction sets the loaded kernels use. */
-  features: { simd128: true, relaxedSimd: false, threads: false },
+  features: {
+    simd128: true,
+    /** No relaxed-SIMD build yet: every runtime uses the SIMD128 kernels. */
+    relaxedSimd: false,
+    /** Whether `Index.create({ threads })` can share memory with workers here. */
+    sharedMemory: typeof SharedArrayBuffer !== "undefined",
+  },
 };

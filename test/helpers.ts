@@ -1,5 +1,17 @@
 // Test utilities: a seeded generator and row helpers. Scalar references live in src/reference.ts.
 
+import type { IndexOptions } from "../src/index.js";
+
+/** Every scan precision with every rescoring it allows. */
+export const SEARCH_CONFIGS: Array<Required<Pick<IndexOptions, "precision" | "rescore">>> = [
+  { precision: "float32", rescore: "none" },
+  { precision: "int8", rescore: "none" },
+  { precision: "int8", rescore: "float32" },
+  { precision: "binary", rescore: "none" },
+  { precision: "binary", rescore: "int8" },
+  { precision: "binary", rescore: "float32" },
+];
+
 /** mulberry32: a small seeded PRNG, so every failing case can be replayed from its seed. */
 export function rng(seed: number): () => number {
   let state = seed >>> 0;

@@ -4,16 +4,9 @@
 import { describe, expect, it } from "vitest";
 import { calibrate, Index, type IndexOptions, truncate } from "../src/index.js";
 import { type BruteForceConfig, bruteForceSearch } from "./brute-force.js";
-import { randomInts, randomNormal, rng } from "./helpers.js";
+import { randomInts, randomNormal, rng, SEARCH_CONFIGS } from "./helpers.js";
 
-const CONFIGS: Array<Pick<IndexOptions, "precision" | "rescore">> = [
-  { precision: "float32", rescore: "none" },
-  { precision: "int8", rescore: "none" },
-  { precision: "int8", rescore: "float32" },
-  { precision: "binary", rescore: "none" },
-  { precision: "binary", rescore: "int8" },
-  { precision: "binary", rescore: "float32" },
-];
+const CONFIGS = SEARCH_CONFIGS;
 
 /** Seeded vectors where every fifth is an exact copy of an earlier one: real ties at every precision. */
 function dataset(seed: number, rows: number, dims: number): Float32Array[] {

@@ -8,16 +8,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { calibrate, Index, type IndexOptions } from "../src/index.js";
 import type { WorkerPool } from "../src/pool.js";
 import { bruteForceSearch } from "./brute-force.js";
-import { randomNormal, rng } from "./helpers.js";
+import { randomNormal, rng, SEARCH_CONFIGS } from "./helpers.js";
 
-const CONFIGS: Array<Pick<IndexOptions, "precision" | "rescore">> = [
-  { precision: "float32", rescore: "none" },
-  { precision: "int8", rescore: "none" },
-  { precision: "int8", rescore: "float32" },
-  { precision: "binary", rescore: "none" },
-  { precision: "binary", rescore: "int8" },
-  { precision: "binary", rescore: "float32" },
-];
+const CONFIGS = SEARCH_CONFIGS;
 
 const DIMS = 48;
 const random = rng(404);

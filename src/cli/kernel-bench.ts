@@ -7,6 +7,7 @@ import { hammingTopK, dotTopK, perPairTopK } from "./baselines.js";
 import { kernels, type KernelBuffer } from "../kernels.js";
 import { measure, type Task } from "./measure.js";
 import type { Peer, SimSimd, USearch } from "./peers.js";
+import { xorshift32 } from "./random.js";
 import type { KernelRow, KernelSuite } from "./results.js";
 
 export const K = 10;
@@ -23,33 +24,19 @@ export interface Peers {
   usearch: Peer<USearch>;
 }
 
-/** xorshift32 over whole words: fast enough to fill a gigabyte of synthetic codes. */
+/** Seeded random bytes, a word at a time. */
 export function fillRandom(bytes: Uint8Array | Int8Array, seed: number): void {
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    words[i] = x;
-  }
+  const next = xorshift32(seed);
+  for (let i = 0; i < words.length; i++) words[i] = next();
 }
 
-/** Seeded standard normal float32 values. */
+/** Seeded standard normal float32 values (Box–Muller). */
 export function randomNormal(length: number, seed: number): Float32Array {
   const out = new Float32Array(length);
-  let x = seed >>> 0 || 1;
-  const next = () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return (x + 0.5) / 4294967296;
-  };
-  for (let i = 0; i < length; i++) out[i] = Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
+  const next = xorshift32(seed);
+  const uniform = () => (next() + 0.5) / 4294967296;
+  for (let i = 0; i < length; i++) out[i] = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
   return out;
 }
 

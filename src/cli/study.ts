@@ -9,6 +9,7 @@ import { kernels, type KernelBuffer } from "../kernels.js";
 import { truncateMatrix } from "../matryoshka.js";
 import { type Ranges, quantize, rangesOf } from "../quantize.js";
 import { Index, type RescorePrecision, type ScanPrecision } from "../vector-index.js";
+import { xorshift32 } from "./random.js";
 import type { QualityRow, QualityStudy } from "./results.js";
 
 export interface StudyOptions {
@@ -43,15 +44,8 @@ export function meanRecall(found: ArrayLike<number>[], truth: ArrayLike<number>[
 
 /** `count` distinct row indices out of `rows`, chosen by a seeded shuffle, in ascending order. */
 export function sampleRows(rows: number, count: number, seed: number): number[] {
-  let state = seed >>> 0 || 1;
-  const next = () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 4294967296;
-  };
+  const random = xorshift32(seed);
+  const next = () => random() / 4294967296;
   const picked = Array.from({ length: rows }, (_, i) => i);
   const n = Math.min(count, rows);
   for (let i = 0; i < n; i++) {
