@@ -465,7 +465,7 @@ export function throughputPlot(results: BenchResults): string {
   const nameWidth = Math.min(250, Math.max(90, ...allNames.map((s) => textWidth(s, 12) * 1.1)));
   const left = 20 + nameWidth + 12;
   const right = W - 30;
-  const groupsTop = bound !== undefined ? 92 : 76;
+  const groupsTop = bound !== undefined && !suites.some((s) => s.boundGbPerSec !== undefined) ? 92 : 76;
   const HEADER = 24;
   const ROW = 24;
   const NOTE = 20;
@@ -483,7 +483,8 @@ export function throughputPlot(results: BenchResults): string {
   const H = Math.round(groupsBottom + 52);
 
   const values = suites.flatMap((s) => s.rows.filter((r) => r.status === "ok").map((r) => rowGbPerSec(r, s.bytesPerVector) ?? 0));
-  const maxValue = Math.max(bound ?? 0, ...values, 1e-9);
+  const suiteBounds = suites.map((s) => s.boundGbPerSec).filter((b): b is number => b !== undefined && Number.isFinite(b));
+  const maxValue = Math.max(bound ?? 0, ...suiteBounds, ...values, 1e-9);
   const step = niceStep(maxValue * 1.08, 6);
   const xMax = Math.ceil((maxValue * 1.08) / step) * step;
   const sx = (v: number) => left + (v / xMax) * (right - left);
@@ -492,7 +493,7 @@ export function throughputPlot(results: BenchResults): string {
   const out: string[] = [svgOpen(W, H, title)];
   out.push(text(20, 28, title, { size: 17, weight: "bold" }));
   const machine = `${results.meta.cpu} (${results.meta.cores} cores), Node ${results.meta.node}, ${results.meta.platform}`;
-  out.push(text(20, 48, fit(`One bar per implementation that ran, in GB/s of vectors scanned. ${machine}`, 12, W - 40), { size: 12, fill: MUTED }));
+  out.push(text(20, 48, fit(`GB/s of vectors scanned; dashed: a streaming read of the same bytes. ${machine}`, 12, W - 40), { size: 12, fill: MUTED }));
 
   if (suites.length === 0) {
     out.push(text(W / 2, groupsTop + 20, "no kernel measurements", { anchor: "middle", fill: MUTED }));
@@ -517,8 +518,20 @@ export function throughputPlot(results: BenchResults): string {
   const others = new Map<string, string>();
   const bars: string[] = [];
   const labels: string[] = [];
+  const suiteBound = (i: number) => suites[i].boundGbPerSec;
+  const perSuite = suites.some((_, i) => suiteBound(i) !== undefined);
   suites.forEach((suite, i) => {
     let rowY = layout[i];
+    const groupBound = suiteBound(i);
+    if (groupBound !== undefined && Number.isFinite(groupBound)) {
+      // Each suite's bound is a streaming read of its own bytes, timed beside it.
+      const x = sx(groupBound);
+      const end = i + 1 < layout.length ? layout[i + 1] - GAP : groupsBottom;
+      bars.push(`<path d="M${n(x)} ${rowY + 4}V${n(end)}" stroke="${INK}" stroke-width="1.5" stroke-dasharray="6 4" fill="none"/>`);
+      const label = `bound ${formatSig(groupBound)} GB/s`;
+      const anchor = x + 6 + textWidth(label, 11) <= W - 10 ? "start" : "end";
+      labels.push(text(anchor === "start" ? x + 6 : x - 6, rowY + 15, label, { anchor, size: 11, weight: "bold", halo: true }));
+    }
     const header = `${suite.title} — ${formatCount(suite.vectors)} vectors × ${formatBytes(suite.bytesPerVector)}`;
     labels.push(text(20, rowY + 15, fit(header, 13, W - 40), { size: 13, weight: "bold", halo: true }));
     rowY += HEADER;
@@ -549,7 +562,7 @@ export function throughputPlot(results: BenchResults): string {
   });
   out.push(bars.join("\n"));
 
-  if (bound !== undefined) {
+  if (bound !== undefined && !perSuite) {
     const x = sx(bound);
     out.push(`<path d="M${n(x)} ${groupsTop - 14}V${n(groupsBottom)}" stroke="${INK}" stroke-width="1.5" stroke-dasharray="6 4" fill="none"/>`);
     const label = `streaming-read bound ${formatSig(bound)} GB/s`;
