@@ -63,58 +63,16 @@ export const DOT_F32: i32 = 3;
 }
 
 /** Heap keys are higher-is-better i32: negated distances, dot products, ordered float bits. */
-@inline function key1(
-  metric: i32, blocks: i32, query: usize, q0: v128, q1: v128, q2: v128, q3: v128, q4: v128, q5: v128, q6: v128, q7: v128, row: usize, dims: i32,
-): i32 {
-  const score = score1(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, row, dims);
+@inline function key1(metric: i32, score: i32): i32 {
   if (metric == HAMMING_U1) return -score;
   if (metric == DOT_F32) return orderedKeyF32(reinterpret<f32>(score));
   return score;
 }
 
-@inline function key4(
-  metric: i32, blocks: i32, query: usize, q0: v128, q1: v128, q2: v128, q3: v128, q4: v128, q5: v128, q6: v128, q7: v128,
-  r0: usize, r1: usize, r2: usize, r3: usize, dims: i32,
-): v128 {
-  const scores = score4(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, r0, r1, r2, r3, dims);
+@inline function key4(metric: i32, scores: v128): v128 {
   if (metric == HAMMING_U1) return i32x4.neg(scores);
   if (metric == DOT_F32) return orderedKeysF32x4(scores);
   return scores;
-}
-
-/** Writes the score of every row to `out` (i32, or f32 for DOT_F32). */
-@inline export function scanScores(
-  metric: i32, blocks: i32, query: usize, base: usize, dims: i32, count: i32, out: usize,
-): void {
-  const zero = i8x16.splat(0);
-  const q0 = blocks > 0 ? v128.load(query) : zero;
-  const q1 = blocks > 1 ? v128.load(query, 16) : zero;
-  const q2 = blocks > 2 ? v128.load(query, 32) : zero;
-  const q3 = blocks > 3 ? v128.load(query, 48) : zero;
-  const q4 = blocks > 4 ? v128.load(query, 64) : zero;
-  const q5 = blocks > 5 ? v128.load(query, 80) : zero;
-  const q6 = blocks > 6 ? v128.load(query, 96) : zero;
-  const q7 = blocks > 7 ? v128.load(query, 112) : zero;
-  const stride = rowBytes(metric, dims);
-  const chunk = (count + STREAMS - 1) / STREAMS;
-  const hop = <usize>chunk * stride;
-  for (let step: i32 = 0; step < chunk; step++) {
-    for (let s: i32 = 0; s < STREAMS; s += 4) {
-      const i = s * chunk + step;
-      if (i + 3 * chunk < count) {
-        const row = base + <usize>i * stride;
-        const scores = score4(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, row, row + hop, row + 2 * hop, row + 3 * hop, dims);
-        store<i32>(out + (<usize>i << 2), i32x4.extract_lane(scores, 0));
-        store<i32>(out + (<usize>(i + chunk) << 2), i32x4.extract_lane(scores, 1));
-        store<i32>(out + (<usize>(i + 2 * chunk) << 2), i32x4.extract_lane(scores, 2));
-        store<i32>(out + (<usize>(i + 3 * chunk) << 2), i32x4.extract_lane(scores, 3));
-      } else {
-        for (let r = i; r < count; r += chunk) {
-          store<i32>(out + (<usize>r << 2), score1(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, base + <usize>r * stride, dims));
-        }
-      }
-    }
-  }
 }
 
 /** Like scanScores (one row at a time), for rows found through `count` u32 addresses at `rowPtrs`. */
@@ -147,13 +105,15 @@ let thresholdId: u32 = 0;
 }
 
 /**
- * Offers every row to the heap at `heap`. Row i has id `ids[i]` (or `rowBase + i` when `ids`
- * is 0) and is recorded as row `rowBase + i`. Four rows whose keys all fall below the
- * threshold cost one vector compare.
+ * The one row loop of every scan: writes each row's score to `out` (`topk` false; i32, or f32
+ * bits for DOT_F32), or offers it to the heap at `heap` (`topk` true). Row i has id `ids[i]`
+ * (or `rowBase + i` when `ids` is 0) and is recorded as row `rowBase + i`. Four rows whose keys
+ * all fall below the heap's threshold cost one vector compare. `blocks` (a constant, 0 for none)
+ * selects the Hamming register path.
  */
-@inline export function scanTopK(
-  metric: i32, blocks: i32, query: usize, base: usize, dims: i32, count: i32,
-  ids: usize, rowBase: u32, heap: usize,
+@inline function scanRows(
+  topk: bool, metric: i32, blocks: i32, query: usize, base: usize, dims: i32, count: i32,
+  out: usize, ids: usize, rowBase: u32, heap: usize,
 ): void {
   const zero = i8x16.splat(0);
   const q0 = blocks > 0 ? v128.load(query) : zero;
@@ -164,11 +124,13 @@ let thresholdId: u32 = 0;
   const q5 = blocks > 5 ? v128.load(query, 80) : zero;
   const q6 = blocks > 6 ? v128.load(query, 96) : zero;
   const q7 = blocks > 7 ? v128.load(query, 112) : zero;
-  heapSize = load<i32>(heap);
-  heapCapacity = load<i32>(heap, 4);
-  const full = heapSize == heapCapacity;
-  thresholdKey = full ? load<i32>(heapKeys(heap)) : i32.MIN_VALUE;
-  thresholdId = full ? load<u32>(heapIds(heap, heapCapacity)) : u32.MAX_VALUE;
+  if (topk) {
+    heapSize = load<i32>(heap);
+    heapCapacity = load<i32>(heap, 4);
+    const full = heapSize == heapCapacity;
+    thresholdKey = full ? load<i32>(heapKeys(heap)) : i32.MIN_VALUE;
+    thresholdId = full ? load<u32>(heapIds(heap, heapCapacity)) : u32.MAX_VALUE;
+  }
   const stride = rowBytes(metric, dims);
   const chunk = (count + STREAMS - 1) / STREAMS;
   const hop = <usize>chunk * stride;
@@ -177,19 +139,44 @@ let thresholdId: u32 = 0;
       const i = s * chunk + step;
       if (i + 3 * chunk < count) {
         const row = base + <usize>i * stride;
-        const keys = key4(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, row, row + hop, row + 2 * hop, row + 3 * hop, dims);
-        if (!v128.any_true(i32x4.ge_s(keys, i32x4.splat(thresholdKey)))) continue;
-        offer(heap, i32x4.extract_lane(keys, 0), ids, rowBase, i);
-        offer(heap, i32x4.extract_lane(keys, 1), ids, rowBase, i + chunk);
-        offer(heap, i32x4.extract_lane(keys, 2), ids, rowBase, i + 2 * chunk);
-        offer(heap, i32x4.extract_lane(keys, 3), ids, rowBase, i + 3 * chunk);
+        const scores = score4(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, row, row + hop, row + 2 * hop, row + 3 * hop, dims);
+        if (topk) {
+          const keys = key4(metric, scores);
+          if (!v128.any_true(i32x4.ge_s(keys, i32x4.splat(thresholdKey)))) continue;
+          offer(heap, i32x4.extract_lane(keys, 0), ids, rowBase, i);
+          offer(heap, i32x4.extract_lane(keys, 1), ids, rowBase, i + chunk);
+          offer(heap, i32x4.extract_lane(keys, 2), ids, rowBase, i + 2 * chunk);
+          offer(heap, i32x4.extract_lane(keys, 3), ids, rowBase, i + 3 * chunk);
+        } else {
+          store<i32>(out + (<usize>i << 2), i32x4.extract_lane(scores, 0));
+          store<i32>(out + (<usize>(i + chunk) << 2), i32x4.extract_lane(scores, 1));
+          store<i32>(out + (<usize>(i + 2 * chunk) << 2), i32x4.extract_lane(scores, 2));
+          store<i32>(out + (<usize>(i + 3 * chunk) << 2), i32x4.extract_lane(scores, 3));
+        }
       } else {
         for (let r = i; r < count; r += chunk) {
-          offer(heap, key1(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, base + <usize>r * stride, dims), ids, rowBase, r);
+          const score = score1(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, base + <usize>r * stride, dims);
+          if (topk) offer(heap, key1(metric, score), ids, rowBase, r);
+          else store<i32>(out + (<usize>r << 2), score);
         }
       }
     }
   }
+}
+
+/** Writes the score of every row to `out` (i32, or f32 for DOT_F32). */
+@inline export function scanScores(
+  metric: i32, blocks: i32, query: usize, base: usize, dims: i32, count: i32, out: usize,
+): void {
+  scanRows(false, metric, blocks, query, base, dims, count, out, 0, 0, 0);
+}
+
+/** Offers every row to the heap at `heap` (see scanRows for ids and rows). */
+@inline export function scanTopK(
+  metric: i32, blocks: i32, query: usize, base: usize, dims: i32, count: i32,
+  ids: usize, rowBase: u32, heap: usize,
+): void {
+  scanRows(true, metric, blocks, query, base, dims, count, 0, ids, rowBase, heap);
 }
 
 /** Bytes of rows scanned per block of a batch: small enough to stay in L2 while every query of the batch reads it. */

@@ -115,10 +115,6 @@ export class WorkerPool {
     return pool;
   }
 
-  get size(): number {
-    return this.slots.length;
-  }
-
   /** Runs a scan on worker `i`; rejects if the worker reports an error or dies meanwhile. */
   async scan(i: number, job: ScanJob, ranges: RowRange[], heapList: number, firstHeap: number): Promise<void> {
     const slot = this.slots[i];

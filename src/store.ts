@@ -51,11 +51,6 @@ export class SegmentedStore {
     return this.rows;
   }
 
-  /** Bytes per row over all columns, ids included. */
-  get rowBytes(): number {
-    return COLUMNS.reduce((sum, column) => sum + this.widths[column], 0);
-  }
-
   /**
    * Makes room for `count` more rows and says where they go. Allocates at most one segment, in
    * one piece, so a failure (RangeError) leaves the store exactly as it was. The rows become

@@ -85,8 +85,9 @@ export class Index {
 
   private arena: Arena | undefined;
   private readonly store: SegmentedStore;
-  private readonly bits: number;
+  // int8 codes: the ranges, and what follows from them (bucket widths for quantizing, decoding constants).
   private ranges: Ranges | undefined;
+  private steps: Float32Array | undefined;
   private decoder: Int8Decoder | undefined;
   // ids: while every id equals its row (the default), no set is needed to find duplicates.
   private denseIds = true;
@@ -108,7 +109,6 @@ export class Index {
     this.precision = options.precision;
     this.rescore = options.rescore;
     this.normalize = options.normalize;
-    this.bits = options.storedDims;
     this.arena = new Arena("Index.create", options.maxMemoryBytes, options.shared);
     this.threads = 1;
     this.threadingNote = undefined;
@@ -368,6 +368,7 @@ export class Index {
 
   private setRanges(ranges: Ranges): void {
     this.ranges = ranges;
+    this.steps = stepsOf(ranges);
     this.decoder = int8Decoder(ranges);
   }
 
@@ -385,9 +386,8 @@ export class Index {
     }
     if (ptr.int8) {
       const i8 = arena.i8;
-      const steps = stepsOf(this.ranges!);
       for (let r = 0; r < count; r++) {
-        quantizeRow(matrix.data, (first + r) * d, d, this.ranges!.min, steps, i8, ptr.int8 + (offset + r) * int8, -128);
+        quantizeRow(matrix.data, (first + r) * d, d, this.ranges!.min, this.steps!, i8, ptr.int8 + (offset + r) * int8, -128);
       }
     }
   }
@@ -452,7 +452,7 @@ export class Index {
   /** Results straight from the first stage: its keys turned into scores. */
   private firstStageResult(candidates: Candidates, int8Query: Int8Query | undefined, k: number): SearchResult {
     const scores = Float32Array.from(candidates.keys, (key) =>
-      this.precision === "binary" ? binaryScore(-key, this.bits) : int8Query ? int8Score(key, int8Query) : keyToF32(key));
+      this.precision === "binary" ? binaryScore(-key, this.storedDims) : int8Query ? int8Score(key, int8Query) : keyToF32(key));
     return finish(candidates.ids.slice(0, k), scores.slice(0, k));
   }
 

@@ -130,11 +130,6 @@ export class Arena {
     return this.memory.buffer.byteLength;
   }
 
-  /** Bytes handed out so far. */
-  get used(): number {
-    return this.top;
-  }
-
   private refresh(): void {
     const buffer = this.memory.buffer;
     this.buffer = buffer;
