@@ -20,6 +20,7 @@
 //   sum += a[i] * b[i]                        for the last dims % 4 elements, in order
 
 import { lanesI32, transposeSumF32, transposeSumI32 } from "./lanes";
+import { I16_DIGITS, I8_DIGITS, dotDigits, dotDigitsX4 } from "./relaxed";
 
 /** The query's next 8 elements as i16 lanes: widened from int8, or loaded as int16. */
 @inline function queryI16x8(wide: bool, q: usize, i: i32): v128 {
@@ -67,23 +68,30 @@ import { lanesI32, transposeSumF32, transposeSumI32 } from "./lanes";
   return sums_i32x4;
 }
 
-/** int8 · int8 of the rows at `a` and `b`, `dims` elements. */
+// The relaxed-SIMD builds take the integer queries as digit planes instead (relaxed.ts); the
+// results are identical.
+
+/** int8 query at `a` · int8 row at `b`, `dims` elements. */
 @inline export function dotI8(a: usize, b: usize, dims: i32): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return dotDigits(I8_DIGITS, a, b, dims);
   return dotInt(false, a, b, dims);
 }
 
 /** int8 query at `q` · four int8 rows; lane j is row j's dot product. */
 @inline export function dotI8x4(q: usize, c0: usize, c1: usize, c2: usize, c3: usize, dims: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return dotDigitsX4(I8_DIGITS, q, c0, c1, c2, c3, dims);
   return dotIntX4(false, q, c0, c1, c2, c3, dims);
 }
 
 /** int16 query at `q` · int8 codes at `c`, `dims` elements. */
 @inline export function dotI16I8(q: usize, c: usize, dims: i32): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return dotDigits(I16_DIGITS, q, c, dims);
   return dotInt(true, q, c, dims);
 }
 
 /** int16 query at `q` · four rows of int8 codes; lane j is row j's dot product. */
 @inline export function dotI16I8x4(q: usize, c0: usize, c1: usize, c2: usize, c3: usize, dims: i32): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return dotDigitsX4(I16_DIGITS, q, c0, c1, c2, c3, dims);
   return dotIntX4(true, q, c0, c1, c2, c3, dims);
 }
 
