@@ -4,7 +4,8 @@
 
 import { describe } from "./errors.js";
 import { drainHeap, heapBytes, keyToF32, resetHeap } from "./topk.js";
-import { Arena } from "./wasm.js";
+import { intQueryBytes, type KernelPath, writeIntQuery } from "./relaxed.js";
+import { Arena, pathChoice } from "./wasm.js";
 
 type Codes = Uint8Array | Int8Array | Float32Array;
 
@@ -49,13 +50,14 @@ export class KernelBuffer<T extends Codes> {
   /** @internal */
   readonly ptr: number;
 
-  /** @internal */
+  /** @internal `path`: the kernels that scan it (the benchmark compares both). */
   constructor(
     private readonly type: new (buffer: ArrayBuffer, offset: number, length: number) => T,
     readonly length: number,
+    path: KernelPath = pathChoice().path,
   ) {
     const bytes = length * (type as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-    this.arena = new Arena("kernels.alloc");
+    this.arena = new Arena("kernels.alloc", undefined, false, path);
     this.ptr = this.arena.alloc("kernels.alloc", bytes);
   }
 
@@ -104,12 +106,15 @@ function stage<K extends KernelName>(
     arena = codes.arena;
     base = codes.ptr;
   } else {
-    arena = scratchArena ??= new Arena(caller);
+    if (scratchArena?.path !== pathChoice().path) scratchArena = new Arena(caller);
+    arena = scratchArena;
     base = arena.scratchFor(caller, "codes", (codes as Codes).byteLength);
     arena.u8.set(new Uint8Array((codes as Codes).buffer, (codes as Codes).byteOffset, (codes as Codes).byteLength), base);
   }
-  const q = arena.scratchFor(caller, "query", query.byteLength);
-  arena.u8.set(new Uint8Array(query.buffer, query.byteOffset, query.byteLength), q);
+  const integer = query instanceof Int8Array || query instanceof Int16Array;
+  const q = arena.scratchFor(caller, "query", integer ? intQueryBytes(arena.path, dims, query instanceof Int16Array) : query.byteLength);
+  if (integer) writeIntQuery(arena.u8, q, query, arena.path);
+  else arena.u8.set(new Uint8Array(query.buffer, query.byteOffset, query.byteLength), q);
   return { arena, q, base, dims, count: length / dims };
 }
 
@@ -190,11 +195,25 @@ export const kernels = {
     }
     return new KernelBuffer(Type as never, length);
   },
-  /** Which instruction sets the loaded kernels use. */
+  /** What this runtime can run and which kernels new indexes and buffers use (as decided by `ready()`). */
   features: {
-    simd128: true,
-    /** No relaxed-SIMD build yet: every runtime uses the SIMD128 kernels. */
-    relaxedSimd: false,
+    simd128: true as const,
+    /** Whether the relaxed-SIMD kernels validate here and pass their self-check. */
+    get relaxedSimd(): boolean {
+      return pathChoice().relaxedSimd;
+    },
+    /** The kernels in use: "relaxed-simd" only where they are exact and, under "auto", measured faster. */
+    get path(): KernelPath {
+      return pathChoice().path;
+    },
+    /** Relaxed over SIMD128 speed on an in-cache int8 scan, where it was measured. */
+    get relaxedSpeedup(): number | undefined {
+      return pathChoice().speedup;
+    },
+    /** One line on why this path. */
+    get pathReason(): string {
+      return pathChoice().reason;
+    },
     /** Whether `Index.create({ threads })` can share memory with workers here. */
     sharedMemory: typeof SharedArrayBuffer !== "undefined",
   },

@@ -13,7 +13,8 @@ import { WorkerPool } from "./pool.js";
 import { allocateHeaps, drainHeaps, mergeCandidates, runScan, type ScanJob, type ScanKernel, splitRows } from "./scan.js";
 import { type Column, SegmentedStore, type Slot } from "./store.js";
 import { type Candidates, keyToF32 } from "./topk.js";
-import { Arena, compile, kernelModule, MAX_MEMORY_BYTES, PAGE_BYTES, ready } from "./wasm.js";
+import { intQueryBytes, type KernelPath, writeIntQuery } from "./relaxed.js";
+import { Arena, buildFor, compile, kernelModule, MAX_MEMORY_BYTES, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
 
 export type ScanPrecision = "binary" | "int8" | "float32";
 export type RescorePrecision = "int8" | "float32" | "none";
@@ -102,14 +103,14 @@ export class Index {
   private searchQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    options: Required<Omit<IndexOptions, "ranges" | "truncateTo" | "threads">> & { storedDims: number; ranges?: Ranges; shared: boolean },
+    options: Required<Omit<IndexOptions, "ranges" | "truncateTo" | "threads">> & { storedDims: number; ranges?: Ranges; shared: boolean; path: KernelPath },
   ) {
     this.dims = options.dims;
     this.storedDims = options.storedDims;
     this.precision = options.precision;
     this.rescore = options.rescore;
     this.normalize = options.normalize;
-    this.arena = new Arena("Index.create", options.maxMemoryBytes, options.shared);
+    this.arena = new Arena("Index.create", options.maxMemoryBytes, options.shared, options.path);
     this.threads = 1;
     this.threadingNote = undefined;
     const uses = (p: ScanPrecision) => this.precision === p || this.rescore === p;
@@ -151,16 +152,19 @@ export class Index {
     const requested = options.threads === "auto" ? await availableParallelism()
       : checkInteger(caller, "threads (a count or \"auto\")", options.threads ?? 1, 1, 256);
     await ready();
+    let path = pathChoice().path;
     let note = requested > 1 ? sharedMemoryUnavailable() : undefined;
     if (requested > 1 && note === undefined) {
-      note = await compile("shared").then(() => undefined, (error: Error) => error.message);
+      const compiled = (p: KernelPath) => compile(buildFor(p, true)).then(() => true, (error: Error) => ((note = error.message), false));
+      // The relaxed shared build self-checks on its own; if it fails, the SIMD128 one serves.
+      if (!(await compiled(path)) && path !== "simd128" && (await compiled((path = "simd128")))) note = undefined;
     }
     const index = new Index({
-      dims, storedDims, precision, rescore, normalize, ranges, maxMemoryBytes, shared: requested > 1 && note === undefined,
+      dims, storedDims, precision, rescore, normalize, ranges, maxMemoryBytes, shared: requested > 1 && note === undefined, path,
     });
     if (requested > 1 && note === undefined) {
       try {
-        index.pool = await WorkerPool.create(kernelModule(caller, "shared"), index.arena!.memory, requested - 1);
+        index.pool = await WorkerPool.create(kernelModule(caller, index.arena!.build), index.arena!.memory, requested - 1);
         index.threads = requested;
       } catch (error) {
         note = `workers could not start (${(error as Error).message})`;
@@ -427,13 +431,13 @@ export class Index {
     const d = this.storedDims;
     const kernel: ScanKernel = this.precision === "binary" ? "hamming_u1" : this.precision === "int8" ? "dot_i16i8" : "dot_f32";
     const dims = this.precision === "binary" ? this.store.widths.binary : d;
-    const queryBytes = Math.ceil((this.precision === "binary" ? dims : this.precision === "int8" ? 2 * d : 4 * d) / 16) * 16;
+    const queryBytes = Math.ceil((this.precision === "binary" ? dims : this.precision === "int8" ? intQueryBytes(arena.path, d, true) : 4 * d) / 16) * 16;
     const at = arena.scratchFor(caller, "queries", queryBytes * queries.length);
     const int8Queries = this.precision === "int8" ? queries.map((q) => encodeInt8Query(q, this.decoder!)) : undefined;
     queries.forEach((query, q) => {
       const ptr = at + q * queryBytes;
       if (this.precision === "binary") packBitsRow(query, 0, d, arena.u8, ptr, 0);
-      else if (int8Queries) arena.i16.set(int8Queries[q].codes, ptr >> 1);
+      else if (int8Queries) writeIntQuery(arena.u8, ptr, int8Queries[q].codes, arena.path);
       else arena.f32.set(query, ptr >> 2);
     });
     const job: ScanJob = { kernel, dims, queries: at, queryBytes, queryCount: queries.length };
@@ -467,8 +471,8 @@ export class Index {
     let q: number;
     if (this.rescore === "int8") {
       int8Query = encodeInt8Query(query, this.decoder!);
-      q = arena.scratchFor(caller, "rescoreQuery", this.storedDims * 2);
-      arena.i16.set(int8Query.codes, q >> 1);
+      q = arena.scratchFor(caller, "rescoreQuery", intQueryBytes(arena.path, this.storedDims, true));
+      writeIntQuery(arena.u8, q, int8Query.codes, arena.path);
     } else {
       q = arena.scratchFor(caller, "rescoreQuery", this.storedDims * 4);
       arena.f32.set(query, q >> 2);

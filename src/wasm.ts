@@ -6,7 +6,9 @@
 // appends. Typed-array views are rebuilt whenever growth has replaced the buffer: never keep
 // one across a call that can allocate.
 
-import { WASM_SHARED, WASM_SIMD } from "./generated/wasm.js";
+import { describe } from "./errors.js";
+import { WASM_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED, WASM_SIMD } from "./generated/wasm.js";
+import { choosePath, type KernelPath, type PathChoice, RELAXED_POLICIES, type RelaxedPolicy, selfCheck } from "./relaxed.js";
 
 /** The raw kernel ABI of assembly/index.ts. Pointers are byte offsets into the Arena's memory. */
 export interface KernelExports {
@@ -35,9 +37,20 @@ export const PAGE_BYTES = 65536;
 export const MAX_PAGES = 65536;
 export const MAX_MEMORY_BYTES = MAX_PAGES * PAGE_BYTES;
 
-/** The two builds of the same kernels: over an ordinary memory, and over a shared one (workers). */
-export type Build = "simd" | "shared";
-const SOURCES: Record<Build, string> = { simd: WASM_SIMD, shared: WASM_SHARED };
+/**
+ * The builds of the same kernels: over an ordinary memory or a shared one (workers), each with
+ * SIMD128 only or with relaxed SIMD (src/relaxed.ts says when that one is used).
+ */
+export type Build = "simd" | "shared" | "relaxed" | "shared-relaxed";
+const SOURCES: Record<Build, string> = {
+  simd: WASM_SIMD, shared: WASM_SHARED, relaxed: WASM_RELAXED, "shared-relaxed": WASM_SHARED_RELAXED,
+};
+const UNSUPPORTED: Record<Build, string> = {
+  simd: "this runtime cannot run WebAssembly SIMD128 (needs Node >= 16.4, Chrome 91, Firefox 89 or Safari 16.4)",
+  shared: "this runtime cannot run WebAssembly threads (shared memory) with SIMD128",
+  relaxed: "this runtime does not support WebAssembly relaxed SIMD (Node >= 22, or Node 20 with --experimental-wasm-relaxed-simd)",
+  "shared-relaxed": "this runtime does not support WebAssembly relaxed SIMD with threads",
+};
 const compiling = new Map<Build, Promise<WebAssembly.Module>>();
 const modules = new Map<Build, WebAssembly.Module>();
 
@@ -48,20 +61,21 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** Compiles one build once; a failed compile is forgotten so that a later call can retry. */
+/**
+ * Compiles one build once; a failed compile is forgotten so that a later call can retry.
+ * A relaxed build must also pass its self-check (src/relaxed.ts) to count as compiled.
+ */
 export function compile(build: Build): Promise<WebAssembly.Module> {
   let pending = compiling.get(build);
   if (pending === undefined) {
     pending = (async () => {
       const bytes = decodeBase64(SOURCES[build]);
-      if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) {
-        throw new Error(
-          build === "simd"
-            ? "quantvec: this runtime cannot run WebAssembly SIMD128 (needs Node >= 16.4, Chrome 91, Firefox 89 or Safari 16.4)"
-            : "quantvec: this runtime cannot run WebAssembly threads (shared memory) with SIMD128",
-        );
-      }
+      if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) throw new Error(`quantvec: ${UNSUPPORTED[build]}`);
       const module = await WebAssembly.compile(bytes);
+      if (build === "shared-relaxed") {
+        const failed = selfCheck(module, "relaxed-simd");
+        if (failed !== undefined) throw new Error(`quantvec: the shared relaxed-SIMD build failed its self-check (${failed})`);
+      }
       modules.set(build, module);
       return module;
     })();
@@ -71,18 +85,58 @@ export function compile(build: Build): Promise<WebAssembly.Module> {
   return pending;
 }
 
+let policy: RelaxedPolicy = "auto";
+const choices = new Map<RelaxedPolicy, Promise<PathChoice>>();
+let choice: PathChoice = { path: "simd128", relaxedSimd: false, reason: "not decided yet: call `await ready()`" };
+
+/** What `ready()` decided: the kernel path new arenas use, whether relaxed SIMD works here, and why. */
+export function pathChoice(): PathChoice {
+  return choice;
+}
+
+export interface ReadyOptions {
+  /**
+   * When to use the relaxed-SIMD kernels (identical results, different speed): "auto" (the
+   * default) where they pass their self-check and measure faster than SIMD128, "always" where
+   * they pass their self-check, "never". Sticky: later calls without it keep the last policy.
+   * Indexes and buffers created before a change keep the kernels they started with.
+   */
+  relaxedSimd?: RelaxedPolicy;
+}
+
 /**
- * Compiles the WebAssembly kernels once; every later call returns at once. Everything else in
- * quantvec that touches WebAssembly works only after it has resolved.
+ * Compiles the WebAssembly kernels and chooses between the SIMD128 and relaxed-SIMD builds
+ * (about 10 ms more where relaxed SIMD validates, for its self-check and timing); once per
+ * policy, later calls return at once. Everything else in quantvec that touches WebAssembly
+ * works only after it has resolved.
  *
  * @returns a promise that resolves when the kernels are ready to instantiate.
- * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128.
+ * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128; TypeError for an unknown policy.
  * @example
- * import { ready } from "quantvec";
+ * import { ready, kernels } from "quantvec";
  * await ready();
+ * kernels.features.path; // "simd128" or "relaxed-simd"
  */
-export async function ready(): Promise<void> {
-  await compile("simd");
+export async function ready(options: ReadyOptions = {}): Promise<void> {
+  if (options.relaxedSimd !== undefined) {
+    if (!RELAXED_POLICIES.includes(options.relaxedSimd)) {
+      throw new TypeError(`ready: relaxedSimd must be "auto", "always" or "never", got ${describe(options.relaxedSimd)}`);
+    }
+    policy = options.relaxedSimd;
+  }
+  const wanted = policy;
+  let pending = choices.get(wanted);
+  if (pending === undefined) {
+    pending = (async () => {
+      const plain = await compile("simd");
+      const relaxed = await compile("relaxed").catch((error: Error) => error.message.replace(/^quantvec: /, ""));
+      return choosePath(wanted, plain, relaxed);
+    })();
+    choices.set(wanted, pending);
+    pending.catch(() => choices.delete(wanted));
+  }
+  const decided = await pending;
+  if (policy === wanted) choice = decided;
 }
 
 /** A compiled build; throws a clear error if it has not been compiled yet. */
@@ -94,6 +148,11 @@ export function kernelModule(caller: string, build: Build = "simd"): WebAssembly
   return module;
 }
 
+/** The build an arena on `path` uses, over a shared memory or not. */
+export function buildFor(path: KernelPath, shared: boolean): Build {
+  return path === "simd128" ? (shared ? "shared" : "simd") : shared ? "shared-relaxed" : "relaxed";
+}
+
 const alignUp = (value: number, align: number) => Math.ceil(value / align) * align;
 
 /** One kernel instance over its own growable memory, with a bump allocator. */
@@ -102,6 +161,10 @@ export class Arena {
   readonly kernels: KernelExports;
   readonly maxBytes: number;
   readonly heapHeader: number;
+  /** Which kernels this arena runs; integer queries must be written in its layout (writeIntQuery). */
+  readonly path: KernelPath;
+  /** The build behind `kernels` (workers scanning this memory must instantiate the same one). */
+  readonly build: Build;
   private top: number;
   private buffer: ArrayBuffer | SharedArrayBuffer | undefined;
   private views!: {
@@ -112,12 +175,15 @@ export class Arena {
   /**
    * @param maxBytes the most this memory may grow to; a multiple of 64 KiB, at most 4 GiB.
    * @param shared a shared memory (SharedArrayBuffer) that workers can scan too; needs the
-   *   "shared" build compiled.
+   *   shared build of `path` compiled.
+   * @param path the kernels to run; by default the ones `ready()` chose.
    */
-  constructor(caller: string, maxBytes: number = MAX_MEMORY_BYTES, shared = false) {
+  constructor(caller: string, maxBytes: number = MAX_MEMORY_BYTES, shared = false, path: KernelPath = choice.path) {
     const maximum = Math.floor(maxBytes / PAGE_BYTES);
+    this.path = path;
+    this.build = buildFor(path, shared);
+    const module = kernelModule(caller, this.build);
     this.memory = new WebAssembly.Memory({ initial: 1, maximum, shared } as WebAssembly.MemoryDescriptor);
-    const module = kernelModule(caller, shared ? "shared" : "simd");
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.kernels = instance.exports as unknown as KernelExports;
     this.maxBytes = maximum * PAGE_BYTES;

@@ -11,7 +11,7 @@ const ROWS = Array.from({ length: 120 }, () => randomNormal(random, DIMS));
 const QUERIES = [ROWS[3], randomNormal(random, DIMS)];
 const RANGES = calibrate(ROWS);
 
-beforeAll(ready);
+beforeAll(() => ready());
 
 /** Everything observable about an index. */
 async function snapshot(index: Index) {

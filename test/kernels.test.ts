@@ -9,7 +9,7 @@ import { drainHeap, heapBytes, keyToF32, resetHeap } from "../src/topk.js";
 import { Arena, ready } from "../src/wasm.js";
 import { randomInts, randomNormal, rng } from "./helpers.js";
 
-beforeAll(ready);
+beforeAll(() => ready());
 
 type Typed = Uint8Array | Int8Array | Int16Array | Float32Array;
 

@@ -11,7 +11,7 @@ import { meanRecall, mrlDims, qualityStudy, sampleRows } from "../src/cli/study.
 import { ready } from "../src/index.js";
 import { randomNormal, rng } from "./helpers.js";
 
-beforeAll(ready);
+beforeAll(() => ready());
 
 /** Clustered vectors: neighbours exist, so recall differs between configurations. */
 function clustered(rows: number, dims: number, seed: number): Float32Array {

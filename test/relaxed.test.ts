@@ -1,0 +1,111 @@
+// The relaxed-SIMD kernels: identical results to the SIMD128 kernels, and never chosen where
+// they compute wrongly. The comparisons run in child processes because the engine flags that
+// enable relaxed SIMD on Node 20 (--experimental-wasm-relaxed-simd) must be given at startup;
+// on Node >= 22 the feature is on anyway. --no-liftoff keeps Node 20 on its optimizing
+// compiler, whose relaxed dot is right; its baseline compiler (Liftoff) gets it wrong.
+
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { kernels, ready } from "../src/index.js";
+import { intQueryBytes, writeIntQuery } from "../src/relaxed.js";
+import { WASM_RELAXED } from "../src/generated/wasm.js";
+
+const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
+const RELAXED_FLAG = NODE_MAJOR < 22 ? ["--experimental-wasm-relaxed-simd"] : [];
+const BATTERY = fileURLToPath(new URL("./relaxed-battery.mjs", import.meta.url));
+
+interface Battery {
+  path: string;
+  relaxedSimd: boolean;
+  reason: string;
+  results: Array<{ name: string; got: unknown }>;
+  mismatches: string[];
+}
+
+/** Runs the battery (over dist/, which `npm test` builds first) in a child process. */
+function battery(flags: string[], policy: string): Battery {
+  const built = readFileSync(fileURLToPath(new URL("../dist/generated/wasm.js", import.meta.url)), "utf8");
+  if (!built.includes(WASM_RELAXED)) throw new Error("dist/ holds other kernels than src/: run `npm run build` (npm test does)");
+  const child = spawnSync(process.execPath, [...flags, BATTERY, policy], { encoding: "utf8", timeout: 120_000 });
+  if (child.status !== 0) throw new Error(`battery (${flags.join(" ")} ${policy}) exited ${child.status}: ${child.stderr}`);
+  return JSON.parse(child.stdout) as Battery;
+}
+
+describe("relaxed SIMD query layout", () => {
+  it("writes each value as base-128 digits of value + bias, then a plane of ones", () => {
+    const q16 = Int16Array.from([-32768, 32767, 0, -1, 1, 12345, -12345]);
+    const bytes = intQueryBytes("relaxed-simd", q16.length, true);
+    expect(bytes).toBe(4 * 16);
+    const u8 = new Uint8Array(bytes + 8).fill(0xff);
+    writeIntQuery(u8, 4, q16, "relaxed-simd");
+    for (let i = 0; i < q16.length; i++) {
+      const digits = [u8[4 + i], u8[4 + 16 + i], u8[4 + 32 + i]];
+      expect(digits.every((d) => d <= 127)).toBe(true);
+      expect(digits[0] + 128 * digits[1] + 16384 * digits[2] - 32768).toBe(q16[i]);
+      expect(u8[4 + 48 + i]).toBe(1);
+    }
+    // Padding lanes are zero (they never count), and nothing outside the query is touched.
+    expect(Array.from(u8.subarray(4 + q16.length, 4 + 16))).toEqual(new Array(16 - q16.length).fill(0));
+    expect([u8[3], u8[4 + bytes]]).toEqual([0xff, 0xff]);
+
+    const q8 = Int8Array.from([-128, 127, 0, -1, 1, 64, -65]);
+    const u8b = new Uint8Array(intQueryBytes("relaxed-simd", q8.length, false));
+    writeIntQuery(u8b, 0, q8, "relaxed-simd");
+    q8.forEach((q, i) => expect(u8b[i] + 128 * u8b[16 + i] - 128).toBe(q));
+  });
+
+  it("passes SIMD128 queries through as their own bytes", () => {
+    const q16 = Int16Array.from([-32768, 5, 32767]);
+    const u8 = new Uint8Array(intQueryBytes("simd128", 3, true));
+    writeIntQuery(u8, 0, q16, "simd128");
+    expect(Array.from(new Int16Array(u8.buffer))).toEqual(Array.from(q16));
+  });
+});
+
+describe("relaxed SIMD selection in this process", () => {
+  beforeAll(() => ready());
+
+  it("reports a consistent choice: relaxed only where the runtime validates it", () => {
+    const validates = WebAssembly.validate(Uint8Array.from(atob(WASM_RELAXED), (c) => c.charCodeAt(0)));
+    const { path, relaxedSimd, pathReason } = kernels.features;
+    expect(typeof pathReason).toBe("string");
+    if (!validates) {
+      expect(relaxedSimd).toBe(false);
+      expect(path).toBe("simd128");
+      expect(pathReason).toMatch(/does not support WebAssembly relaxed SIMD/);
+    }
+    if (path === "relaxed-simd") expect(relaxedSimd).toBe(true);
+  });
+
+  it("rejects an unknown policy with a TypeError naming it", async () => {
+    await expect(ready({ relaxedSimd: "sometimes" as never })).rejects.toThrow(/relaxedSimd must be "auto", "always" or "never", got "sometimes"/);
+    expect(kernels.features.path).toBeDefined();
+  });
+});
+
+describe("relaxed SIMD against SIMD128 (child processes)", () => {
+  const flags = [...RELAXED_FLAG, "--no-liftoff"];
+
+  it("gives identical results for every int8 kernel, the index, batches and threads", () => {
+    const simd = battery(flags, "never");
+    const relaxed = battery(flags, "always");
+    expect(simd.path).toBe("simd128");
+    // The optimizing compiler computes relaxed SIMD correctly on every Node we support.
+    expect(relaxed.relaxedSimd).toBe(true);
+    expect(relaxed.path).toBe("relaxed-simd");
+    expect(simd.mismatches).toEqual([]);
+    expect(relaxed.mismatches).toEqual([]);
+    expect(relaxed.results.length).toBeGreaterThan(40);
+    expect(relaxed.results).toEqual(simd.results);
+  });
+
+  it.skipIf(NODE_MAJOR !== 20)("is never chosen where its self-check fails (Node 20's baseline compiler)", () => {
+    const liftoff = battery(RELAXED_FLAG, "always");
+    expect(liftoff.relaxedSimd).toBe(false);
+    expect(liftoff.path).toBe("simd128");
+    expect(liftoff.reason).toMatch(/failed its self-check/);
+    expect(liftoff.mismatches).toEqual([]);
+  });
+});
