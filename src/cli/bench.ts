@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import type { Matrix } from "../embeddings.js";
+import { kernels } from "../kernels.js";
 import { calibrate } from "../quantize.js";
 import { Index, type IndexOptions } from "../vector-index.js";
 import { ready } from "../wasm.js";
@@ -166,6 +167,7 @@ export async function runBench({ mode, seed, progress }: BenchOptions): Promise<
       date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(),
       platform: `${os.platform()} ${os.arch()}`, quantvecVersion: packageVersion(), mode, seed,
       peers: { simsimd: simsimd.version, usearch: usearch.version },
+      kernelPath: kernels.features.path, kernelPathReason: kernels.features.pathReason,
     },
     kernels: [],
     endToEnd: [],

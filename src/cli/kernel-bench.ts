@@ -4,7 +4,7 @@
 // the data, so seeded random codes measure speed honestly; quality is measured on real vectors.
 
 import { hammingTopK, dotTopK, perPairTopK } from "./baselines.js";
-import { kernels, type KernelBuffer } from "../kernels.js";
+import { KernelBuffer, kernels } from "../kernels.js";
 import { measure, type Task } from "./measure.js";
 import type { Peer, SimSimd, USearch } from "./peers.js";
 import { xorshift32 } from "./random.js";
@@ -161,6 +161,7 @@ function usearchHamming(usearch: Peer<USearch>, codes: Uint8Array, query: Uint8A
 /** int8 codes, 1024 dims: quantvec's asymmetric int16 × int8 scan. */
 async function int8Suite(count: number, seed: number, peers: Peers, timeMs: number): Promise<KernelSuite> {
   const buffer = kernels.alloc("int8", count * DIMS);
+  let other: KernelBuffer<Int8Array> | undefined;
   try {
     fillRandom(buffer.array, seed + 2);
     const codes = buffer.array.slice();
@@ -171,8 +172,22 @@ async function int8Suite(count: number, seed: number, peers: Peers, timeMs: numb
     const ours = () => Array.from(kernels.dot_i16i8_topk(query16, buffer, K).rows);
     const oursI8 = () => Array.from(kernels.dot_i8_topk(query8, buffer, K).rows);
     const { simsimd, usearch } = peers;
+    const { path, relaxedSimd, pathReason } = kernels.features;
+    // The kernels ready() did not choose, over their own copy of the codes, where they run correctly.
+    const otherPath = path === "simd128" ? "relaxed-simd" : "simd128";
+    if (relaxedSimd) {
+      other = new KernelBuffer(Int8Array, count * DIMS, otherPath);
+      other.array.set(codes);
+    }
+    const otherBuffer = other;
     const contenders: Array<Contender | Unavailable> = [
-      { implementation: "quantvec", note: "int16 query × int8 codes (asymmetric)", run: ours, expected: ours },
+      { implementation: "quantvec", note: `int16 query × int8 codes (asymmetric), ${path} kernels`, run: ours, expected: ours },
+      otherBuffer
+        ? {
+            implementation: `quantvec ${otherPath}`, note: `the same scan with the ${otherPath} kernels (not chosen: ${pathReason})`,
+            run: () => Array.from(kernels.dot_i16i8_topk(query16, otherBuffer, K).rows), expected: ours,
+          }
+        : { implementation: "quantvec relaxed-simd", status: "unavailable", note: pathReason },
       { implementation: "plain JS (unrolled ×4)", note: "int16 query × int8 codes", run: () => dotTopK(query16, codes, K), expected: ours },
       usearch.lib
         ? {
@@ -192,6 +207,7 @@ async function int8Suite(count: number, seed: number, peers: Peers, timeMs: numb
     return await runSuite("int8, 1024 dims, top-10", "int8", buffer, count, DIMS, contenders, timeMs);
   } finally {
     buffer.dispose();
+    other?.dispose();
   }
 }
 

@@ -141,6 +141,7 @@ export function renderMarkdown(results: BenchResults, files: { recallPlot?: stri
         ["CPU", `${meta.cpu} (${formatCount(meta.cores)} cores)`],
         ["Platform", meta.platform],
         ["quantvec", meta.quantvecVersion],
+        ...(meta.kernelPath ? [["Kernels", `${meta.kernelPath}: ${meta.kernelPathReason}`]] : []),
         ["Mode", meta.mode],
         ["Seed", String(meta.seed)],
         ...Object.keys(meta.peers).map((name) => [`Peer: ${name}`, meta.peers[name] ?? "not loaded"]),
@@ -284,6 +285,7 @@ export function renderConsole(results: BenchResults): string {
   out.push(`quantvec ${meta.quantvecVersion} · ${meta.mode} · seed ${meta.seed} · ${formatDate(meta.date)}`);
   out.push(`${meta.cpu} (${meta.cores} cores) · ${meta.platform} · Node ${meta.node}`);
   out.push(`peers: ${peersText(meta)}`);
+  if (meta.kernelPath) out.push(`kernels: ${meta.kernelPath} (${meta.kernelPathReason})`);
   if (results.bandwidth) out.push(`streaming-read bound: ${formatSig(results.bandwidth.gbPerSec)} GB/s`);
 
   for (const suite of results.kernels) {

@@ -14,6 +14,9 @@ export interface RunMeta {
   seed: number;
   /** Package versions of the peers, null when a peer could not be loaded. */
   peers: Record<string, string | null>;
+  /** The kernels quantvec ran ("simd128" or "relaxed-simd") and why (kernels.features). */
+  kernelPath?: string;
+  kernelPathReason?: string;
 }
 
 /** One implementation's timing of one kernel scan (one query against the whole corpus, top-10 included). */
