@@ -1,15 +1,22 @@
 // Every WebAssembly kernel against its scalar reference in src/reference.ts: all byte lengths
 // 0..65 and the lengths around each accumulation window, dims 1..1536, unaligned addresses,
 // seeded random and adversarial inputs. Integers are compared exactly, floats bit for bit.
+// Everything runs on the SIMD128 kernels and, where this runtime runs them correctly, again on
+// the relaxed-SIMD ones (their integer queries are digit planes: placeQuery writes them).
 
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as reference from "../src/reference.js";
 import { drainHeap, heapBytes, keyToF32, resetHeap } from "../src/topk.js";
-import { Arena, ready } from "../src/wasm.js";
+import { intQueryBytes, type KernelPath, writeIntQuery } from "../src/relaxed.js";
+import { Arena, pathChoice, ready } from "../src/wasm.js";
 import { randomInts, randomNormal, rng } from "./helpers.js";
 
-beforeAll(() => ready());
+await ready();
+const PATHS: KernelPath[] = pathChoice().relaxedSimd ? ["simd128", "relaxed-simd"] : ["simd128"];
+let kernelPath: KernelPath = "simd128";
+/** An arena running the kernels under test. */
+const newArena = () => new Arena("test", undefined, false, kernelPath);
 
 type Typed = Uint8Array | Int8Array | Int16Array | Float32Array;
 
@@ -20,13 +27,21 @@ function place(arena: Arena, data: Typed, misalign: number): number {
   return ptr;
 }
 
+/** place() for a query: integer queries in the layout of the arena's kernels. */
+function placeQuery(arena: Arena, query: Typed, misalign: number): number {
+  if (!(query instanceof Int8Array || query instanceof Int16Array)) return place(arena, query, misalign);
+  const ptr = arena.alloc("test", intQueryBytes(arena.path, query.length, query instanceof Int16Array) + misalign, 64) + misalign;
+  writeIntQuery(arena.u8, ptr, query, arena.path);
+  return ptr;
+}
+
 type ScoreKernel = "hamming_u1" | "dot_i8" | "dot_i16i8" | "dot_f32";
 
 /** Runs a score kernel with the query and codes at the given misalignments; returns a copy of out. */
 function run(kernel: ScoreKernel, query: Typed, codes: Typed, queryMisalign = 0, codesMisalign = 0): Int32Array | Float32Array {
-  const arena = new Arena("test");
+  const arena = newArena();
   const count = query.length === 0 ? 0 : codes.length / query.length;
-  const q = place(arena, query, queryMisalign);
+  const q = placeQuery(arena, query, queryMisalign);
   const base = place(arena, codes, codesMisalign);
   const out = arena.alloc("test", count * 4 + 4);
   arena.kernels[kernel](q, base, query.length, count, out);
@@ -38,270 +53,281 @@ const BYTE_LENGTHS = [
   127, 128, 129, 31 * 16 - 1, 31 * 16, 31 * 16 + 1, 31 * 16 + 8, 62 * 16, 62 * 16 + 15, 1024,
 ];
 
-describe("hamming_u1", () => {
-  it.each(BYTE_LENGTHS)("matches reference (bytes=%i, seeded random, offsets 0/0, 3/1, 13/7)", (bytes) => {
-    const random = rng(1000 + bytes);
-    const query = Uint8Array.from(randomInts(random, bytes, 0, 255));
-    const codes = Uint8Array.from(randomInts(random, bytes * 7, 0, 255));
-    const expected = reference.hamming_u1(query, codes);
-    for (const [qm, cm] of [[0, 0], [3, 1], [13, 7]]) {
-      expect(Array.from(run("hamming_u1", query, codes, qm, cm)), `offsets ${qm}/${cm}`).toEqual(Array.from(expected));
-    }
+describe.each(PATHS)("%s kernels", (path) => {
+  beforeAll(() => {
+    kernelPath = path;
   });
 
-  it.each(BYTE_LENGTHS)("matches reference on adversarial codes (bytes=%i: all ones, all zeros, alternating)", (bytes) => {
-    const query = new Uint8Array(bytes).fill(0xff);
-    const codes = new Uint8Array(bytes * 4);
-    codes.fill(0x00, 0, bytes); // every bit differs: distance 8 · bytes, the window's worst case
-    codes.fill(0xff, bytes, 2 * bytes);
-    codes.fill(0xaa, 2 * bytes, 3 * bytes);
-    codes.fill(0x55, 3 * bytes, 4 * bytes);
-    const got = run("hamming_u1", query, codes, 5, 11);
-    expect(Array.from(got)).toEqual(Array.from(reference.hamming_u1(query, codes)));
-    if (bytes > 0) expect(got[0]).toBe(8 * bytes);
-  });
-});
+  describe("hamming_u1", () => {
+    it.each(BYTE_LENGTHS)("matches reference (bytes=%i, seeded random, offsets 0/0, 3/1, 13/7)", (bytes) => {
+      const random = rng(1000 + bytes);
+      const query = Uint8Array.from(randomInts(random, bytes, 0, 255));
+      const codes = Uint8Array.from(randomInts(random, bytes * 7, 0, 255));
+      const expected = reference.hamming_u1(query, codes);
+      for (const [qm, cm] of [[0, 0], [3, 1], [13, 7]]) {
+        expect(Array.from(run("hamming_u1", query, codes, qm, cm)), `offsets ${qm}/${cm}`).toEqual(Array.from(expected));
+      }
+    });
 
-describe("integer dot products", () => {
-  it("dot_i8 matches reference for every dims 1..1536 (13 rows: four-row and single-row paths, unaligned)", () => {
-    const random = rng(7);
-    for (let dims = 1; dims <= 1536; dims++) {
-      const query = Int8Array.from(randomInts(random, dims, -128, 127));
-      const codes = Int8Array.from(randomInts(random, dims * 13, -128, 127));
-      const misalign = dims % 16;
-      expect(Array.from(run("dot_i8", query, codes, misalign, (dims * 7) % 16)), `dims=${dims}`).toEqual(
-        Array.from(reference.dot_i8(query, codes)),
-      );
-    }
+    it.each(BYTE_LENGTHS)("matches reference on adversarial codes (bytes=%i: all ones, all zeros, alternating)", (bytes) => {
+      const query = new Uint8Array(bytes).fill(0xff);
+      const codes = new Uint8Array(bytes * 4);
+      codes.fill(0x00, 0, bytes); // every bit differs: distance 8 · bytes, the window's worst case
+      codes.fill(0xff, bytes, 2 * bytes);
+      codes.fill(0xaa, 2 * bytes, 3 * bytes);
+      codes.fill(0x55, 3 * bytes, 4 * bytes);
+      const got = run("hamming_u1", query, codes, 5, 11);
+      expect(Array.from(got)).toEqual(Array.from(reference.hamming_u1(query, codes)));
+      if (bytes > 0) expect(got[0]).toBe(8 * bytes);
+    });
   });
 
-  it("dot_i16i8 matches reference for every dims 1..1536 (full int16 range, wrapping included)", () => {
-    const random = rng(8);
-    for (let dims = 1; dims <= 1536; dims++) {
-      const query = Int16Array.from(randomInts(random, dims, -32768, 32767));
-      const codes = Int8Array.from(randomInts(random, dims * 13, -128, 127));
-      expect(Array.from(run("dot_i16i8", query, codes, (dims * 2) % 16, dims % 16)), `dims=${dims}`).toEqual(
-        Array.from(reference.dot_i16i8(query, codes)),
-      );
-    }
-  });
+  describe("integer dot products", () => {
+    it("dot_i8 matches reference for every dims 1..1536 (13 rows: four-row and single-row paths, unaligned)", () => {
+      const random = rng(7);
+      for (let dims = 1; dims <= 1536; dims++) {
+        const query = Int8Array.from(randomInts(random, dims, -128, 127));
+        const codes = Int8Array.from(randomInts(random, dims * 13, -128, 127));
+        const misalign = dims % 16;
+        expect(Array.from(run("dot_i8", query, codes, misalign, (dims * 7) % 16)), `dims=${dims}`).toEqual(
+          Array.from(reference.dot_i8(query, codes)),
+        );
+      }
+    });
 
-  const EXTREMES: Array<[string, number, number]> = [
-    ["-128 · -128", -128, -128], ["127 · -128", 127, -128], ["127 · 127", 127, 127], ["-128 · 127", -128, 127],
-  ];
-  it.each(EXTREMES)("dot_i8 matches reference on constant rows %s (dims 1..1536 in steps)", (_, a, b) => {
-    for (const dims of [1, 7, 8, 15, 16, 17, 31, 32, 33, 255, 256, 257, 1023, 1024, 1536]) {
-      const query = new Int8Array(dims).fill(a);
-      const codes = new Int8Array(dims * 9).fill(b);
-      const got = run("dot_i8", query, codes, 1, 2);
-      expect(Array.from(got), `dims=${dims}`).toEqual(Array.from(reference.dot_i8(query, codes)));
-      expect(got[0]).toBe(a * b * dims);
-    }
-  });
-
-  it("dot_i16i8 matches reference at the int16 and int8 extremes, including i32 wraparound", () => {
-    for (const [qv, cv] of [[-32768, -128], [32767, -128], [-32768, 127], [32767, 127]]) {
-      for (const dims of [1, 8, 9, 16, 17, 511, 512, 513, 1536]) {
-        const query = new Int16Array(dims).fill(qv);
-        const codes = new Int8Array(dims * 9).fill(cv);
-        expect(Array.from(run("dot_i16i8", query, codes, 3, 5)), `q=${qv} c=${cv} dims=${dims}`).toEqual(
+    it("dot_i16i8 matches reference for every dims 1..1536 (full int16 range, wrapping included)", () => {
+      const random = rng(8);
+      for (let dims = 1; dims <= 1536; dims++) {
+        const query = Int16Array.from(randomInts(random, dims, -32768, 32767));
+        const codes = Int8Array.from(randomInts(random, dims * 13, -128, 127));
+        expect(Array.from(run("dot_i16i8", query, codes, (dims * 2) % 16, dims % 16)), `dims=${dims}`).toEqual(
           Array.from(reference.dot_i16i8(query, codes)),
         );
       }
-    }
-  });
-});
+    });
 
-describe("dot_f32", () => {
-  it("matches reference bit for bit for every dims 1..1536 (seeded normal values, unaligned)", () => {
-    const random = rng(9);
-    for (let dims = 1; dims <= 1536; dims++) {
-      const query = randomNormal(random, dims);
-      const vectors = randomNormal(random, dims * 13);
-      const got = run("dot_f32", query, vectors, (dims * 4) % 16 === 0 ? 4 : 0, dims % 4);
-      expect(Array.from(got), `dims=${dims}`).toEqual(Array.from(reference.dot_f32(query, vectors)));
-    }
-  });
-
-  it("matches reference on values of very different magnitudes (rounding order matters)", () => {
-    const random = rng(10);
-    for (const dims of [5, 16, 17, 33, 100, 1024, 1536]) {
-      const query = Float32Array.from({ length: dims }, (_, i) => (i % 3 === 0 ? 1e20 : 1e-20) * (random() - 0.5));
-      const vectors = Float32Array.from({ length: dims * 11 }, (_, i) => (i % 5 === 0 ? 1e10 : 1) * (random() - 0.5));
-      expect(Array.from(run("dot_f32", query, vectors)), `dims=${dims}`).toEqual(Array.from(reference.dot_f32(query, vectors)));
-    }
-  });
-});
-
-describe("fused scan + top-k", () => {
-  type TopKKernel = "hamming_u1_topk" | "dot_i8_topk" | "dot_i16i8_topk" | "dot_f32_topk";
-  const CASES: Array<{ kernel: TopKKernel; make: (random: () => number, n: number) => Typed; keyOf: (v: number) => number }> = [
-    // Few distinct values, so ties are everywhere and the id order decides.
-    { kernel: "hamming_u1_topk", make: (r, n) => Uint8Array.from(randomInts(r, n, 0, 3)), keyOf: (d) => -d },
-    { kernel: "dot_i8_topk", make: (r, n) => Int8Array.from(randomInts(r, n, -2, 2)), keyOf: (v) => v },
-    { kernel: "dot_i16i8_topk", make: (r, n) => Int8Array.from(randomInts(r, n, -2, 2)), keyOf: (v) => v },
-    { kernel: "dot_f32_topk", make: (r, n) => Float32Array.from(randomInts(r, n, -2, 2)), keyOf: (v) => v },
-  ];
-
-  for (const { kernel, make, keyOf } of CASES) {
-    it(`${kernel} equals reference top-k with ties by smaller id, across segments (seeded)`, () => {
-      const random = rng(kernel.length);
-      for (const [dims, count, k] of [[3, 50, 1], [17, 200, 10], [33, 500, 37], [64, 300, 300], [8, 40, 100]]) {
-        const scoreKernel = kernel.replace("_topk", "") as ScoreKernel;
-        const query = kernel === "dot_i16i8_topk" ? Int16Array.from(randomInts(random, dims, -3, 3)) : make(random, dims);
-        const codes = make(random, dims * count);
-        // ids: a shuffled permutation, so tie order is not the row order
-        const ids = Uint32Array.from({ length: count }, (_, i) => i * 3 + 1);
-        for (let i = count - 1; i > 0; i--) {
-          const j = Math.floor(random() * (i + 1));
-          [ids[i], ids[j]] = [ids[j], ids[i]];
-        }
-        const values = (reference as unknown as Record<ScoreKernel, (q: Typed, c: Typed) => ArrayLike<number>>)[scoreKernel](query, codes);
-        const keys = Array.from(values, keyOf);
-        const expected = reference.topk(keys, ids, k);
-
-        // Scan in two segments into one heap, as the index does.
-        const arena = new Arena("test");
-        const q = place(arena, query, 0);
-        const base = place(arena, codes, 0);
-        const idsPtr = place(arena, new Uint8Array(ids.buffer), 0);
-        const capacity = Math.min(k, count);
-        const heap = arena.alloc("test", heapBytes(arena, capacity));
-        resetHeap(arena, heap, capacity);
-        const split = Math.floor(count / 3);
-        const rowBytes = codes.BYTES_PER_ELEMENT * dims;
-        arena.kernels[kernel](q, base, dims, split, idsPtr, 0, heap);
-        arena.kernels[kernel](q, base + split * rowBytes, dims, count - split, idsPtr + split * 4, split, heap);
-        const got = drainHeap(arena, heap);
-
-        expect(Array.from(got.rows), `${kernel} dims=${dims} count=${count} k=${k}`).toEqual(expected);
-        expect(Array.from(got.ids)).toEqual(expected.map((row) => ids[row]));
-        const gotValues = Array.from(got.keys, kernel === "dot_f32_topk" ? keyToF32 : (key) => keyOf(key));
-        expect(gotValues).toEqual(expected.map((row) => values[row]));
+    const EXTREMES: Array<[string, number, number]> = [
+      ["-128 · -128", -128, -128], ["127 · -128", 127, -128], ["127 · 127", 127, 127], ["-128 · 127", -128, 127],
+    ];
+    it.each(EXTREMES)("dot_i8 matches reference on constant rows %s (dims 1..1536 in steps)", (_, a, b) => {
+      for (const dims of [1, 7, 8, 15, 16, 17, 31, 32, 33, 255, 256, 257, 1023, 1024, 1536]) {
+        const query = new Int8Array(dims).fill(a);
+        const codes = new Int8Array(dims * 9).fill(b);
+        const got = run("dot_i8", query, codes, 1, 2);
+        expect(Array.from(got), `dims=${dims}`).toEqual(Array.from(reference.dot_i8(query, codes)));
+        expect(got[0]).toBe(a * b * dims);
       }
     });
-  }
 
-  it("hamming_u1_topk equals reference for every code length, both the register path (16·n ≤ 128 bytes) and the generic one", () => {
-    const random = rng(77);
-    for (let bytes = 1; bytes <= 160; bytes++) {
-      const count = 97;
-      const query = Uint8Array.from(randomInts(random, bytes, 0, 255));
-      const codes = Uint8Array.from(randomInts(random, bytes * count, 0, 255));
-      codes.set(codes.subarray(0, bytes), bytes * 50); // an exact tie: rows 0 and 50
-      const distances = reference.hamming_u1(query, codes);
-      const rowIds = Array.from({ length: count }, (_, i) => count - i); // ties go to the later row
-      const expected = reference.topk(Array.from(distances, (d) => -d), rowIds, 12);
-      const arena = new Arena("test");
-      const q = place(arena, query, 5);
-      const base = place(arena, codes, 3);
-      const idsPtr = place(arena, new Uint8Array(Uint32Array.from(rowIds).buffer), 0);
-      const heap = arena.alloc("test", heapBytes(arena, 12));
-      resetHeap(arena, heap, 12);
-      arena.kernels.hamming_u1_topk(q, base, bytes, count, idsPtr, 0, heap);
-      expect(Array.from(drainHeap(arena, heap).rows), `bytes=${bytes}`).toEqual(expected);
-    }
-  });
-
-  it.each([
-    ["hamming_u1", 128], ["hamming_u1", 40], ["dot_i8", 100], ["dot_i16i8", 1024], ["dot_i16i8", 1037], ["dot_i16i8", 3],
-    ["dot_f32", 384], ["dot_f32", 7],
-  ] as const)("%s_topk_batch equals one reference top-k per query across cache blocks (dims=%i)", (name, dims) => {
-    const random = rng(dims + name.length);
-    const count = 1501; // several 128 KB blocks for the wider rows; an odd number of rows
-    const queryCount = 9; // int16 queries go four at a time: two groups and one left over
-    const k = 9;
-    const make = (n: number): Typed =>
-      name === "hamming_u1" ? Uint8Array.from(randomInts(random, n, 0, 255))
-        : name === "dot_f32" ? Float32Array.from(randomInts(random, n, -3, 3))
-        : Int8Array.from(randomInts(random, n, -3, 3)); // small values: many ties
-    const codes = make(dims * count);
-    const queries = Array.from({ length: queryCount }, () =>
-      name === "dot_i16i8" ? Int16Array.from(randomInts(random, dims, -300, 300)) : make(dims));
-    const ids = Uint32Array.from({ length: count }, (_, i) => (i * 7919) % 100003);
-    const arena = new Arena("test");
-    const base = place(arena, codes, 0);
-    const idsPtr = place(arena, new Uint8Array(ids.buffer), 0);
-    const queryBytes = Math.ceil(queries[0].byteLength / 16) * 16;
-    const queriesPtr = arena.alloc("test", queryBytes * queryCount);
-    queries.forEach((q, i) => arena.u8.set(new Uint8Array(q.buffer), queriesPtr + i * queryBytes));
-    const heaps = queries.map(() => arena.alloc("test", heapBytes(arena, k)));
-    heaps.forEach((heap) => resetHeap(arena, heap, k));
-    const list = place(arena, new Uint8Array(Uint32Array.from(heaps).buffer), 0);
-    arena.kernels[`${name}_topk_batch`](queriesPtr, queryBytes, queryCount, base, dims, count, idsPtr, 0, list);
-    queries.forEach((query, i) => {
-      const values = (reference as unknown as Record<string, (q: Typed, c: Typed) => ArrayLike<number>>)[name](query, codes);
-      const keys = Array.from(values, (v) => (name === "hamming_u1" ? -v : v));
-      expect(Array.from(drainHeap(arena, heaps[i]).rows), `${name} query ${i}`).toEqual(reference.topk(keys, ids, k));
+    it("dot_i16i8 matches reference at the int16 and int8 extremes, including i32 wraparound", () => {
+      for (const [qv, cv] of [[-32768, -128], [32767, -128], [-32768, 127], [32767, 127]]) {
+        for (const dims of [1, 8, 9, 16, 17, 511, 512, 513, 1536]) {
+          const query = new Int16Array(dims).fill(qv);
+          const codes = new Int8Array(dims * 9).fill(cv);
+          expect(Array.from(run("dot_i16i8", query, codes, 3, 5)), `q=${qv} c=${cv} dims=${dims}`).toEqual(
+            Array.from(reference.dot_i16i8(query, codes)),
+          );
+        }
+      }
     });
   });
 
-  it("dot_f32_topk orders negative, zero and positive scores like the reference (-0 ties with +0)", () => {
-    const query = new Float32Array([1]);
-    const vectors = new Float32Array([-0, 0, -1e-30, 1e-30, -3, 2.5, 0, -0]);
-    const arena = new Arena("test");
-    const q = place(arena, query, 0);
-    const base = place(arena, vectors, 0);
-    const heap = arena.alloc("test", heapBytes(arena, 8));
-    resetHeap(arena, heap, 8);
-    arena.kernels.dot_f32_topk(q, base, 1, 8, 0, 0, heap);
-    const got = drainHeap(arena, heap);
-    const values = reference.dot_f32(query, vectors);
-    expect(Array.from(got.rows)).toEqual(reference.topk(values, [0, 1, 2, 3, 4, 5, 6, 7], 8));
-    expect(Array.from(got.rows)).toEqual([5, 3, 0, 1, 6, 7, 2, 4]);
-  });
-});
+  describe("dot_f32", () => {
+    it("matches reference bit for bit for every dims 1..1536 (seeded normal values, unaligned)", () => {
+      const random = rng(9);
+      for (let dims = 1; dims <= 1536; dims++) {
+        const query = randomNormal(random, dims);
+        const vectors = randomNormal(random, dims * 13);
+        const got = run("dot_f32", query, vectors, (dims * 4) % 16 === 0 ? 4 : 0, dims % 4);
+        expect(Array.from(got), `dims=${dims}`).toEqual(Array.from(reference.dot_f32(query, vectors)));
+      }
+    });
 
-describe("gathered rows (rescoring)", () => {
-  it("dot_i16i8_rows and dot_f32_rows equal the reference on the listed rows", () => {
-    const random = rng(11);
-    for (const dims of [1, 9, 16, 100, 384, 1025]) {
-      const count = 40;
-      const q16 = Int16Array.from(randomInts(random, dims, -32768, 32767));
-      const codes = Int8Array.from(randomInts(random, dims * count, -128, 127));
-      const qf = randomNormal(random, dims);
-      const floats = randomNormal(random, dims * count);
-      const picks = randomInts(random, 17, 0, count - 1);
-
-      const arena = new Arena("test");
-      const q16Ptr = place(arena, q16, 2);
-      const codesPtr = place(arena, codes, 1);
-      const qfPtr = place(arena, qf, 4);
-      const floatsPtr = place(arena, floats, 8);
-      const ptrs = arena.alloc("test", picks.length * 4);
-      const out = arena.alloc("test", picks.length * 4);
-
-      arena.u32.set(picks.map((row) => codesPtr + row * dims), ptrs >> 2);
-      arena.kernels.dot_i16i8_rows(q16Ptr, ptrs, dims, picks.length, out);
-      const allI = reference.dot_i16i8(q16, codes);
-      expect(Array.from(arena.i32.slice(out >> 2, (out >> 2) + picks.length)), `dims=${dims}`).toEqual(picks.map((r) => allI[r]));
-
-      arena.u32.set(picks.map((row) => floatsPtr + row * dims * 4), ptrs >> 2);
-      arena.kernels.dot_f32_rows(qfPtr, ptrs, dims, picks.length, out);
-      const allF = reference.dot_f32(qf, floats);
-      expect(Array.from(arena.f32.slice(out >> 2, (out >> 2) + picks.length)), `dims=${dims}`).toEqual(picks.map((r) => allF[r]));
-    }
-  });
-});
-
-describe("streaming-read baselines", () => {
-  it("read_sum checksums every whole 64-byte block, like the reference", () => {
-    const random = rng(12);
-    for (const bytes of [0, 63, 64, 65, 640, 64 * 8 + 10, 64 * 1001]) {
-      const data = Uint8Array.from(randomInts(random, bytes, 0, 255));
-      const arena = new Arena("test");
-      expect(arena.kernels.read_sum(place(arena, data, 0), bytes), `bytes=${bytes}`).toBe(reference.read_sum(data));
-    }
+    it("matches reference on values of very different magnitudes (rounding order matters)", () => {
+      const random = rng(10);
+      for (const dims of [5, 16, 17, 33, 100, 1024, 1536]) {
+        const query = Float32Array.from({ length: dims }, (_, i) => (i % 3 === 0 ? 1e20 : 1e-20) * (random() - 0.5));
+        const vectors = Float32Array.from({ length: dims * 11 }, (_, i) => (i % 5 === 0 ? 1e10 : 1) * (random() - 0.5));
+        expect(Array.from(run("dot_f32", query, vectors)), `dims=${dims}`).toEqual(Array.from(reference.dot_f32(query, vectors)));
+      }
+    });
   });
 
-  it("read_sum_rows checksums every row in the scans' order, like the reference", () => {
-    const random = rng(13);
-    for (const [rowBytes, count] of [[16, 0], [16, 1], [16, 7], [48, 9], [128, 33], [1024, 40], [4096, 17]]) {
-      const data = Uint8Array.from(randomInts(random, rowBytes * count, 0, 255));
-      const arena = new Arena("test");
-      const got = arena.kernels.read_sum_rows(place(arena, data, 0), rowBytes, count);
-      expect(got, `rowBytes=${rowBytes} count=${count}`).toBe(reference.read_sum(data, 16));
+  describe("fused scan + top-k", () => {
+    type TopKKernel = "hamming_u1_topk" | "dot_i8_topk" | "dot_i16i8_topk" | "dot_f32_topk";
+    const CASES: Array<{ kernel: TopKKernel; make: (random: () => number, n: number) => Typed; keyOf: (v: number) => number }> = [
+      // Few distinct values, so ties are everywhere and the id order decides.
+      { kernel: "hamming_u1_topk", make: (r, n) => Uint8Array.from(randomInts(r, n, 0, 3)), keyOf: (d) => -d },
+      { kernel: "dot_i8_topk", make: (r, n) => Int8Array.from(randomInts(r, n, -2, 2)), keyOf: (v) => v },
+      { kernel: "dot_i16i8_topk", make: (r, n) => Int8Array.from(randomInts(r, n, -2, 2)), keyOf: (v) => v },
+      { kernel: "dot_f32_topk", make: (r, n) => Float32Array.from(randomInts(r, n, -2, 2)), keyOf: (v) => v },
+    ];
+
+    for (const { kernel, make, keyOf } of CASES) {
+      it(`${kernel} equals reference top-k with ties by smaller id, across segments (seeded)`, () => {
+        const random = rng(kernel.length);
+        for (const [dims, count, k] of [[3, 50, 1], [17, 200, 10], [33, 500, 37], [64, 300, 300], [8, 40, 100]]) {
+          const scoreKernel = kernel.replace("_topk", "") as ScoreKernel;
+          const query = kernel === "dot_i16i8_topk" ? Int16Array.from(randomInts(random, dims, -3, 3)) : make(random, dims);
+          const codes = make(random, dims * count);
+          // ids: a shuffled permutation, so tie order is not the row order
+          const ids = Uint32Array.from({ length: count }, (_, i) => i * 3 + 1);
+          for (let i = count - 1; i > 0; i--) {
+            const j = Math.floor(random() * (i + 1));
+            [ids[i], ids[j]] = [ids[j], ids[i]];
+          }
+          const values = (reference as unknown as Record<ScoreKernel, (q: Typed, c: Typed) => ArrayLike<number>>)[scoreKernel](query, codes);
+          const keys = Array.from(values, keyOf);
+          const expected = reference.topk(keys, ids, k);
+
+          // Scan in two segments into one heap, as the index does.
+          const arena = newArena();
+          const q = placeQuery(arena, query, 0);
+          const base = place(arena, codes, 0);
+          const idsPtr = place(arena, new Uint8Array(ids.buffer), 0);
+          const capacity = Math.min(k, count);
+          const heap = arena.alloc("test", heapBytes(arena, capacity));
+          resetHeap(arena, heap, capacity);
+          const split = Math.floor(count / 3);
+          const rowBytes = codes.BYTES_PER_ELEMENT * dims;
+          arena.kernels[kernel](q, base, dims, split, idsPtr, 0, heap);
+          arena.kernels[kernel](q, base + split * rowBytes, dims, count - split, idsPtr + split * 4, split, heap);
+          const got = drainHeap(arena, heap);
+
+          expect(Array.from(got.rows), `${kernel} dims=${dims} count=${count} k=${k}`).toEqual(expected);
+          expect(Array.from(got.ids)).toEqual(expected.map((row) => ids[row]));
+          const gotValues = Array.from(got.keys, kernel === "dot_f32_topk" ? keyToF32 : (key) => keyOf(key));
+          expect(gotValues).toEqual(expected.map((row) => values[row]));
+        }
+      });
     }
+
+    it("hamming_u1_topk equals reference for every code length, both the register path (16·n ≤ 128 bytes) and the generic one", () => {
+      const random = rng(77);
+      for (let bytes = 1; bytes <= 160; bytes++) {
+        const count = 97;
+        const query = Uint8Array.from(randomInts(random, bytes, 0, 255));
+        const codes = Uint8Array.from(randomInts(random, bytes * count, 0, 255));
+        codes.set(codes.subarray(0, bytes), bytes * 50); // an exact tie: rows 0 and 50
+        const distances = reference.hamming_u1(query, codes);
+        const rowIds = Array.from({ length: count }, (_, i) => count - i); // ties go to the later row
+        const expected = reference.topk(Array.from(distances, (d) => -d), rowIds, 12);
+        const arena = newArena();
+        const q = placeQuery(arena, query, 5);
+        const base = place(arena, codes, 3);
+        const idsPtr = place(arena, new Uint8Array(Uint32Array.from(rowIds).buffer), 0);
+        const heap = arena.alloc("test", heapBytes(arena, 12));
+        resetHeap(arena, heap, 12);
+        arena.kernels.hamming_u1_topk(q, base, bytes, count, idsPtr, 0, heap);
+        expect(Array.from(drainHeap(arena, heap).rows), `bytes=${bytes}`).toEqual(expected);
+      }
+    });
+
+    it.each([
+      ["hamming_u1", 128], ["hamming_u1", 40], ["dot_i8", 100], ["dot_i16i8", 1024], ["dot_i16i8", 1037], ["dot_i16i8", 3],
+      ["dot_f32", 384], ["dot_f32", 7],
+    ] as const)("%s_topk_batch equals one reference top-k per query across cache blocks (dims=%i)", (name, dims) => {
+      const random = rng(dims + name.length);
+      const count = 1501; // several 128 KB blocks for the wider rows; an odd number of rows
+      const queryCount = 9; // int16 queries go four at a time: two groups and one left over
+      const k = 9;
+      const make = (n: number): Typed =>
+        name === "hamming_u1" ? Uint8Array.from(randomInts(random, n, 0, 255))
+          : name === "dot_f32" ? Float32Array.from(randomInts(random, n, -3, 3))
+          : Int8Array.from(randomInts(random, n, -3, 3)); // small values: many ties
+      const codes = make(dims * count);
+      const queries = Array.from({ length: queryCount }, () =>
+        name === "dot_i16i8" ? Int16Array.from(randomInts(random, dims, -300, 300)) : make(dims));
+      const ids = Uint32Array.from({ length: count }, (_, i) => (i * 7919) % 100003);
+      const arena = newArena();
+      const base = place(arena, codes, 0);
+      const idsPtr = place(arena, new Uint8Array(ids.buffer), 0);
+      const query0 = queries[0];
+      const integer = query0 instanceof Int8Array || query0 instanceof Int16Array;
+      const queryBytes = Math.ceil((integer ? intQueryBytes(arena.path, dims, query0 instanceof Int16Array) : query0.byteLength) / 16) * 16;
+      const queriesPtr = arena.alloc("test", queryBytes * queryCount);
+      queries.forEach((q, i) => {
+        if (q instanceof Int8Array || q instanceof Int16Array) writeIntQuery(arena.u8, queriesPtr + i * queryBytes, q, arena.path);
+        else arena.u8.set(new Uint8Array(q.buffer), queriesPtr + i * queryBytes);
+      });
+      const heaps = queries.map(() => arena.alloc("test", heapBytes(arena, k)));
+      heaps.forEach((heap) => resetHeap(arena, heap, k));
+      const list = place(arena, new Uint8Array(Uint32Array.from(heaps).buffer), 0);
+      arena.kernels[`${name}_topk_batch`](queriesPtr, queryBytes, queryCount, base, dims, count, idsPtr, 0, list);
+      queries.forEach((query, i) => {
+        const values = (reference as unknown as Record<string, (q: Typed, c: Typed) => ArrayLike<number>>)[name](query, codes);
+        const keys = Array.from(values, (v) => (name === "hamming_u1" ? -v : v));
+        expect(Array.from(drainHeap(arena, heaps[i]).rows), `${name} query ${i}`).toEqual(reference.topk(keys, ids, k));
+      });
+    });
+
+    it("dot_f32_topk orders negative, zero and positive scores like the reference (-0 ties with +0)", () => {
+      const query = new Float32Array([1]);
+      const vectors = new Float32Array([-0, 0, -1e-30, 1e-30, -3, 2.5, 0, -0]);
+      const arena = newArena();
+      const q = place(arena, query, 0);
+      const base = place(arena, vectors, 0);
+      const heap = arena.alloc("test", heapBytes(arena, 8));
+      resetHeap(arena, heap, 8);
+      arena.kernels.dot_f32_topk(q, base, 1, 8, 0, 0, heap);
+      const got = drainHeap(arena, heap);
+      const values = reference.dot_f32(query, vectors);
+      expect(Array.from(got.rows)).toEqual(reference.topk(values, [0, 1, 2, 3, 4, 5, 6, 7], 8));
+      expect(Array.from(got.rows)).toEqual([5, 3, 0, 1, 6, 7, 2, 4]);
+    });
+  });
+
+  describe("gathered rows (rescoring)", () => {
+    it("dot_i16i8_rows and dot_f32_rows equal the reference on the listed rows", () => {
+      const random = rng(11);
+      for (const dims of [1, 9, 16, 100, 384, 1025]) {
+        const count = 40;
+        const q16 = Int16Array.from(randomInts(random, dims, -32768, 32767));
+        const codes = Int8Array.from(randomInts(random, dims * count, -128, 127));
+        const qf = randomNormal(random, dims);
+        const floats = randomNormal(random, dims * count);
+        const picks = randomInts(random, 17, 0, count - 1);
+
+        const arena = newArena();
+        const q16Ptr = placeQuery(arena, q16, 2);
+        const codesPtr = place(arena, codes, 1);
+        const qfPtr = place(arena, qf, 4);
+        const floatsPtr = place(arena, floats, 8);
+        const ptrs = arena.alloc("test", picks.length * 4);
+        const out = arena.alloc("test", picks.length * 4);
+
+        arena.u32.set(picks.map((row) => codesPtr + row * dims), ptrs >> 2);
+        arena.kernels.dot_i16i8_rows(q16Ptr, ptrs, dims, picks.length, out);
+        const allI = reference.dot_i16i8(q16, codes);
+        expect(Array.from(arena.i32.slice(out >> 2, (out >> 2) + picks.length)), `dims=${dims}`).toEqual(picks.map((r) => allI[r]));
+
+        arena.u32.set(picks.map((row) => floatsPtr + row * dims * 4), ptrs >> 2);
+        arena.kernels.dot_f32_rows(qfPtr, ptrs, dims, picks.length, out);
+        const allF = reference.dot_f32(qf, floats);
+        expect(Array.from(arena.f32.slice(out >> 2, (out >> 2) + picks.length)), `dims=${dims}`).toEqual(picks.map((r) => allF[r]));
+      }
+    });
+  });
+
+  describe("streaming-read baselines", () => {
+    it("read_sum checksums every whole 64-byte block, like the reference", () => {
+      const random = rng(12);
+      for (const bytes of [0, 63, 64, 65, 640, 64 * 8 + 10, 64 * 1001]) {
+        const data = Uint8Array.from(randomInts(random, bytes, 0, 255));
+        const arena = newArena();
+        expect(arena.kernels.read_sum(place(arena, data, 0), bytes), `bytes=${bytes}`).toBe(reference.read_sum(data));
+      }
+    });
+
+    it("read_sum_rows checksums every row in the scans' order, like the reference", () => {
+      const random = rng(13);
+      for (const [rowBytes, count] of [[16, 0], [16, 1], [16, 7], [48, 9], [128, 33], [1024, 40], [4096, 17]]) {
+        const data = Uint8Array.from(randomInts(random, rowBytes * count, 0, 255));
+        const arena = newArena();
+        const got = arena.kernels.read_sum_rows(place(arena, data, 0), rowBytes, count);
+        expect(got, `rowBytes=${rowBytes} count=${count}`).toBe(reference.read_sum(data, 16));
+      }
+    });
   });
 });
 
