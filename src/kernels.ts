@@ -206,7 +206,7 @@ export const kernels = {
     get path(): KernelPath {
       return pathChoice().path;
     },
-    /** Relaxed over SIMD128 speed on an in-cache int8 scan, where it was measured. */
+    /** Relaxed over SIMD128 speed on an in-cache int8 scan (median of the startup rounds), where it was measured. */
     get relaxedSpeedup(): number | undefined {
       return pathChoice().speedup;
     },

@@ -97,7 +97,10 @@ export class Index {
 
   /** Threads that scan (the calling thread included). */
   threads: number;
-  /** Why the index runs on fewer threads than asked for, if it does. */
+  /**
+   * Why the index runs on fewer threads than asked for, if it does (or, rarely, why its threads
+   * run the SIMD128 kernels although relaxed SIMD was chosen: the shared build failed its check).
+   */
   threadingNote: string | undefined;
   private pool: WorkerPool | undefined;
   private searchQueue: Promise<unknown> = Promise.resolve();
@@ -154,10 +157,15 @@ export class Index {
     await ready();
     let path = pathChoice().path;
     let note = requested > 1 ? sharedMemoryUnavailable() : undefined;
+    let kernelNote: string | undefined;
     if (requested > 1 && note === undefined) {
       const compiled = (p: KernelPath) => compile(buildFor(p, true)).then(() => true, (error: Error) => ((note = error.message), false));
       // The relaxed shared build self-checks on its own; if it fails, the SIMD128 one serves.
-      if (!(await compiled(path)) && path !== "simd128" && (await compiled((path = "simd128")))) note = undefined;
+      if (!(await compiled(path)) && path !== "simd128") {
+        kernelNote = `${requested} threads run the SIMD128 kernels: ${note}`;
+        path = "simd128";
+        note = (await compiled(path)) ? undefined : note;
+      }
     }
     const index = new Index({
       dims, storedDims, precision, rescore, normalize, ranges, maxMemoryBytes, shared: requested > 1 && note === undefined, path,
@@ -171,7 +179,13 @@ export class Index {
       }
     }
     if (note !== undefined) index.threadingNote = `asked for ${requested} threads, running on 1: ${note}`;
+    else if (kernelNote !== undefined) index.threadingNote = kernelNote;
     return index;
+  }
+
+  /** The kernels this index scans with ("simd128" or "relaxed-simd"): `kernels.features.path` when it was created. */
+  get kernelPath(): KernelPath {
+    return this.arena?.path ?? "simd128";
   }
 
   /** Vectors held. */

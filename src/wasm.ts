@@ -8,7 +8,7 @@
 
 import { describe } from "./errors.js";
 import { WASM_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED, WASM_SIMD } from "./generated/wasm.js";
-import { choosePath, type KernelPath, type PathChoice, RELAXED_POLICIES, type RelaxedPolicy, selfCheck } from "./relaxed.js";
+import { choosePath, type KernelPath, type PathChoice, RELAXED_POLICIES, type RelaxedPolicy, selfChecker } from "./relaxed.js";
 
 /** The raw kernel ABI of assembly/index.ts. Pointers are byte offsets into the Arena's memory. */
 export interface KernelExports {
@@ -73,7 +73,7 @@ export function compile(build: Build): Promise<WebAssembly.Module> {
       if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) throw new Error(`quantvec: ${UNSUPPORTED[build]}`);
       const module = await WebAssembly.compile(bytes);
       if (build === "shared-relaxed") {
-        const failed = selfCheck(module, "relaxed-simd");
+        const failed = selfChecker(module, "relaxed-simd", true)();
         if (failed !== undefined) throw new Error(`quantvec: the shared relaxed-SIMD build failed its self-check (${failed})`);
       }
       modules.set(build, module);
@@ -98,17 +98,18 @@ export interface ReadyOptions {
   /**
    * When to use the relaxed-SIMD kernels (identical results, different speed): "auto" (the
    * default) where they pass their self-check and measure faster than SIMD128, "always" where
-   * they pass their self-check, "never". Sticky: later calls without it keep the last policy.
-   * Indexes and buffers created before a change keep the kernels they started with.
+   * they pass their self-check, "never" (not even tried: no startup cost). Sticky: later
+   * calls without it keep the last policy. Indexes and buffers created before a change keep
+   * the kernels they started with.
    */
   relaxedSimd?: RelaxedPolicy;
 }
 
 /**
  * Compiles the WebAssembly kernels and chooses between the SIMD128 and relaxed-SIMD builds
- * (about 10 ms more where relaxed SIMD validates, for its self-check and timing); once per
- * policy, later calls return at once. Everything else in quantvec that touches WebAssembly
- * works only after it has resolved.
+ * (about 50 ms more where relaxed SIMD validates, for its self-check and timing, unless the
+ * policy is "never"); once per policy, later calls return at once. Everything else in
+ * quantvec that touches WebAssembly works only after it has resolved.
  *
  * @returns a promise that resolves when the kernels are ready to instantiate.
  * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128; TypeError for an unknown policy.
@@ -118,6 +119,9 @@ export interface ReadyOptions {
  * kernels.features.path; // "simd128" or "relaxed-simd"
  */
 export async function ready(options: ReadyOptions = {}): Promise<void> {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(`ready: options must be an object such as { relaxedSimd: "auto" }, got ${describe(options)}`);
+  }
   if (options.relaxedSimd !== undefined) {
     if (!RELAXED_POLICIES.includes(options.relaxedSimd)) {
       throw new TypeError(`ready: relaxedSimd must be "auto", "always" or "never", got ${describe(options.relaxedSimd)}`);
@@ -129,7 +133,7 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
   if (pending === undefined) {
     pending = (async () => {
       const plain = await compile("simd");
-      const relaxed = await compile("relaxed").catch((error: Error) => error.message.replace(/^quantvec: /, ""));
+      const relaxed = wanted === "never" ? "" : await compile("relaxed").catch((error: Error) => error.message.replace(/^quantvec: /, ""));
       return choosePath(wanted, plain, relaxed);
     })();
     choices.set(wanted, pending);

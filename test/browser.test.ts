@@ -22,14 +22,15 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>quantvec</title>
 <script type="module">
   import { Index, kernels, ready } from "./dist/index.js";
   // Runs each configuration on 1 and on 2 threads; everything crosses back as plain arrays.
-  window.runChecks = async ({ dims, rows, queries, ranges, configs }) => {
-    await ready();
+  window.runChecks = async ({ dims, rows, queries, ranges, configs, policy }) => {
+    await ready({ relaxedSimd: policy });
     const toResults = (list) => list.map((r) => ({ ids: Array.from(r.ids), scores: Array.from(r.scores) }));
     const out = { isolated: self.crossOriginIsolated, path: kernels.features.path, reason: kernels.features.pathReason, runs: [] };
     for (const config of configs) {
       const run = { config, threads: [], notes: [], results: [] };
       for (const threads of [1, 2]) {
         const index = await Index.create({ dims, ranges, threads, ...config });
+        run.kernelPaths = [...(run.kernelPaths ?? []), index.kernelPath];
         index.add(rows);
         const single = await Promise.all(queries.slice(0, 4).map((q) => index.search(q, { k: 10 })));
         const batch = await index.searchBatch(queries, { k: 10 });
@@ -84,6 +85,7 @@ const CONFIGS: Array<Pick<IndexOptions, "precision" | "rescore">> = SEARCH_CONFI
 interface PageRun {
   config: Pick<IndexOptions, "precision" | "rescore">;
   threads: number[];
+  kernelPaths: string[];
   notes: Array<string | null>;
   results: Array<{ single: unknown; batch: unknown }>;
 }
@@ -124,13 +126,13 @@ describe.skipIf(!hasChromium)("in headless Chromium", () => {
     server?.close();
   });
 
-  async function runPage(mode: "isolated" | "plain"): Promise<PageOutput> {
+  async function runPage(mode: "isolated" | "plain", policy: "auto" | "always" = "auto"): Promise<PageOutput> {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
     await page.goto(`${origin}/${mode}/page.html`);
     await page.waitForFunction(() => (window as unknown as { checksLoaded?: boolean }).checksLoaded === true, undefined, { timeout: 20_000 });
-    const input = { dims: DIMS, rows: ROWS.map((r) => Array.from(r)), queries: QUERIES.map((q) => Array.from(q)), ranges: RANGES, configs: CONFIGS };
+    const input = { dims: DIMS, rows: ROWS.map((r) => Array.from(r)), queries: QUERIES.map((q) => Array.from(q)), ranges: RANGES, configs: CONFIGS, policy };
     const output = await page.evaluate((arg) => (window as unknown as { runChecks: (a: unknown) => Promise<PageOutput> }).runChecks(arg), input);
     await page.close();
     expect(errors).toEqual([]);
@@ -144,6 +146,19 @@ describe.skipIf(!hasChromium)("in headless Chromium", () => {
     expect(output.runs).toHaveLength(CONFIGS.length);
     for (const run of output.runs) {
       expect(run.threads, JSON.stringify(run.notes)).toEqual([1, 2]);
+      const expected = await nodeResults(run.config);
+      expect(run.results[0], `${run.config.precision} → ${run.config.rescore}, 1 thread`).toEqual(expected);
+      expect(run.results[1], `${run.config.precision} → ${run.config.rescore}, 2 threads`).toEqual(expected);
+    }
+  }, 120_000);
+
+  it("relaxed SIMD in Chromium (forced): every precision, on 1 and 2 threads, returns exactly Node's SIMD128 results", async () => {
+    const output = await runPage("isolated", "always");
+    // Chromium >= 114 runs relaxed SIMD; its self-check must pass there.
+    expect(output.path, output.reason).toBe("relaxed-simd");
+    for (const run of output.runs) {
+      expect(run.threads).toEqual([1, 2]);
+      expect(run.kernelPaths).toEqual(["relaxed-simd", "relaxed-simd"]);
       const expected = await nodeResults(run.config);
       expect(run.results[0], `${run.config.precision} → ${run.config.rescore}, 1 thread`).toEqual(expected);
       expect(run.results[1], `${run.config.precision} → ${run.config.rescore}, 2 threads`).toEqual(expected);

@@ -224,9 +224,13 @@ describe.each(PATHS)("%s kernels", (path) => {
     });
 
     it.each([
-      ["hamming_u1", 128], ["hamming_u1", 40], ["dot_i8", 100], ["dot_i16i8", 1024], ["dot_i16i8", 1037], ["dot_i16i8", 3],
-      ["dot_f32", 384], ["dot_f32", 7],
-    ] as const)("%s_topk_batch equals one reference top-k per query across cache blocks (dims=%i)", (name, dims) => {
+      ["hamming_u1", 128, "ties"], ["hamming_u1", 40, "ties"], ["dot_i8", 100, "ties"], ["dot_i16i8", 1024, "ties"],
+      ["dot_i16i8", 1037, "ties"], ["dot_i16i8", 3, "ties"], ["dot_i16i8", 1037, "full range, rows as ids"],
+      ["dot_i8", 100, "full range, rows as ids"], ["dot_f32", 384, "ties"], ["dot_f32", 7, "ties"],
+    ] as const)("%s_topk_batch equals one reference top-k per query across cache blocks (dims=%i, %s)", (name, dims, data) => {
+      // "ties": few distinct values and shuffled ids, so the id order decides; "full range":
+      // extreme codes and int16 queries (i32 wraparound included) and ids == 0 (row numbers).
+      const full = data !== "ties";
       const random = rng(dims + name.length);
       const count = 1501; // several 128 KB blocks for the wider rows; an odd number of rows
       const queryCount = 9; // int16 queries go four at a time: two groups and one left over
@@ -234,11 +238,11 @@ describe.each(PATHS)("%s kernels", (path) => {
       const make = (n: number): Typed =>
         name === "hamming_u1" ? Uint8Array.from(randomInts(random, n, 0, 255))
           : name === "dot_f32" ? Float32Array.from(randomInts(random, n, -3, 3))
-          : Int8Array.from(randomInts(random, n, -3, 3)); // small values: many ties
+          : Int8Array.from(full ? randomInts(random, n, -128, 127) : randomInts(random, n, -3, 3));
       const codes = make(dims * count);
       const queries = Array.from({ length: queryCount }, () =>
-        name === "dot_i16i8" ? Int16Array.from(randomInts(random, dims, -300, 300)) : make(dims));
-      const ids = Uint32Array.from({ length: count }, (_, i) => (i * 7919) % 100003);
+        name !== "dot_i16i8" ? make(dims) : Int16Array.from(full ? randomInts(random, dims, -32768, 32767) : randomInts(random, dims, -300, 300)));
+      const ids = full ? Uint32Array.from({ length: count }, (_, i) => i) : Uint32Array.from({ length: count }, (_, i) => (i * 7919) % 100003);
       const arena = newArena();
       const base = place(arena, codes, 0);
       const idsPtr = place(arena, new Uint8Array(ids.buffer), 0);
@@ -253,7 +257,7 @@ describe.each(PATHS)("%s kernels", (path) => {
       const heaps = queries.map(() => arena.alloc("test", heapBytes(arena, k)));
       heaps.forEach((heap) => resetHeap(arena, heap, k));
       const list = place(arena, new Uint8Array(Uint32Array.from(heaps).buffer), 0);
-      arena.kernels[`${name}_topk_batch`](queriesPtr, queryBytes, queryCount, base, dims, count, idsPtr, 0, list);
+      arena.kernels[`${name}_topk_batch`](queriesPtr, queryBytes, queryCount, base, dims, count, full ? 0 : idsPtr, 0, list);
       queries.forEach((query, i) => {
         const values = (reference as unknown as Record<string, (q: Typed, c: Typed) => ArrayLike<number>>)[name](query, codes);
         const keys = Array.from(values, (v) => (name === "hamming_u1" ? -v : v));

@@ -13,7 +13,7 @@ const random = () => ((state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 
 const ints = (Type, length, lo, hi) => Type.from({ length }, (_, i) => (i % 11 === 0 ? (i % 22 === 0 ? lo : hi) : lo + Math.floor(random() * (hi - lo + 1))));
 const normal = (length) => Float32Array.from({ length }, () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
 
-const out = { path: kernels.features.path, relaxedSimd: kernels.features.relaxedSimd, reason: kernels.features.pathReason, results: [], mismatches: [] };
+const out = { path: kernels.features.path, relaxedSimd: kernels.features.relaxedSimd, reason: kernels.features.pathReason, results: [], mismatches: [], indexes: [] };
 const record = (name, got, expected) => {
   out.results.push({ name, got });
   if (expected !== undefined && JSON.stringify(got) !== JSON.stringify(expected)) out.mismatches.push(name);
@@ -44,6 +44,7 @@ for (const [precision, rescore, threads] of [["int8", "none", 1], ["binary", "in
   const index = await Index.create({ dims: DIMS, precision, rescore, ranges, threads });
   index.add(rows);
   const label = `index ${precision}→${rescore} threads ${index.threads}`;
+  out.indexes.push({ label, kernelPath: index.kernelPath, note: index.threadingNote ?? null });
   record(`${label} search`, plain(await Promise.all(queries.slice(0, 5).map((q) => index.search(q, { k: 10 })))));
   record(`${label} searchBatch`, plain(await index.searchBatch(queries, { k: 10 })));
   index.dispose();

@@ -22,6 +22,7 @@ interface Battery {
   reason: string;
   results: Array<{ name: string; got: unknown }>;
   mismatches: string[];
+  indexes: Array<{ label: string; kernelPath: string; note: string | null }>;
 }
 
 /** Runs the battery (over dist/, which `npm test` builds first) in a child process. */
@@ -79,9 +80,12 @@ describe("relaxed SIMD selection in this process", () => {
     if (path === "relaxed-simd") expect(relaxedSimd).toBe(true);
   });
 
-  it("rejects an unknown policy with a TypeError naming it", async () => {
+  it("rejects an unknown policy, or options that are not an object, with a TypeError naming them", async () => {
+    const before = kernels.features.path;
     await expect(ready({ relaxedSimd: "sometimes" as never })).rejects.toThrow(/relaxedSimd must be "auto", "always" or "never", got "sometimes"/);
-    expect(kernels.features.path).toBeDefined();
+    await expect(ready("always" as never)).rejects.toThrow(/ready: options must be an object such as \{ relaxedSimd: "auto" \}, got "always"/);
+    await expect(ready(null as never)).rejects.toThrow(/options must be an object.*got null/);
+    expect(kernels.features.path).toBe(before);
   });
 });
 
@@ -98,6 +102,10 @@ describe("relaxed SIMD against SIMD128 (child processes)", () => {
     expect(simd.mismatches).toEqual([]);
     expect(relaxed.mismatches).toEqual([]);
     expect(relaxed.results.length).toBeGreaterThan(40);
+    // Every index ran the kernels it was meant to: the threaded ones the shared relaxed build.
+    expect(relaxed.indexes.map((i) => i.kernelPath)).toEqual(relaxed.indexes.map(() => "relaxed-simd"));
+    expect(relaxed.indexes.filter((i) => i.label.includes("threads 2"))).toHaveLength(2);
+    expect(simd.indexes.map((i) => i.kernelPath)).toEqual(simd.indexes.map(() => "simd128"));
     expect(relaxed.results).toEqual(simd.results);
   });
 
