@@ -64,6 +64,12 @@ const MAX_DIMS = 65536;
 const MAX_ID = 2 ** 32 - 1;
 const MIN_AUTO_CALIBRATION_ROWS = 100;
 
+/**
+ * A search is split across threads only where each gets at least this many bytes of codes
+ * (about 0.3 ms of scanning): handing rows to a worker and back costs about 0.1 ms.
+ */
+const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
+
 /** Queries scanned together in one pass over the rows by searchBatch. */
 const QUERY_BLOCK = 32;
 
@@ -103,6 +109,8 @@ export class Index {
    */
   threadingNote: string | undefined;
   private pool: WorkerPool | undefined;
+  /** Bytes of codes each thread must get before a search is split (the tests lower it). */
+  private parallelMinBytes = PARALLEL_MIN_BYTES;
   private searchQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -456,7 +464,10 @@ export class Index {
     });
     const job: ScanJob = { kernel, dims, queries: at, queryBytes, queryCount: queries.length };
     // Each thread scans its own rows into its own heaps; this thread takes the first share.
-    const shares = splitRows(this.store.segments, rows, this.precision, this.store.widths[this.precision], this.threads);
+    // Waking a worker costs about 0.1 ms: below parallelMinBytes per thread, fewer threads scan.
+    const rowBytes = this.store.widths[this.precision];
+    const parts = Math.max(1, Math.min(this.threads, Math.floor((rows * rowBytes) / this.parallelMinBytes)));
+    const shares = splitRows(this.store.segments, rows, this.precision, rowBytes, parts);
     const heaps = shares.map((_, t) => allocateHeaps(arena, caller, `heaps${t}`, queries.length, k));
     const remote = shares.slice(1).map((rows, w) => this.pool!.scan(w, job, rows, heaps[w + 1].list, heaps[w + 1].heaps[0]));
     runScan(arena.kernels, job, shares[0], heaps[0].list, heaps[0].heaps[0]);

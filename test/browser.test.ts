@@ -30,6 +30,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>quantvec</title>
       const run = { config, threads: [], notes: [], results: [] };
       for (const threads of [1, 2]) {
         const index = await Index.create({ dims, ranges, threads, ...config });
+        index.parallelMinBytes = 1; // a small corpus: split it across the threads anyway
         run.kernelPaths = [...(run.kernelPaths ?? []), index.kernelPath];
         index.add(rows);
         const single = await Promise.all(queries.slice(0, 4).map((q) => index.search(q, { k: 10 })));

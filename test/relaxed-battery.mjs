@@ -42,6 +42,7 @@ const ranges = calibrate(rows);
 const plain = (results) => results.map((r) => ({ ids: Array.from(r.ids), scores: Array.from(r.scores) }));
 for (const [precision, rescore, threads] of [["int8", "none", 1], ["binary", "int8", 1], ["int8", "none", 2], ["binary", "int8", 2]]) {
   const index = await Index.create({ dims: DIMS, precision, rescore, ranges, threads });
+  index.parallelMinBytes = 1; // a small corpus: split it across the threads anyway
   index.add(rows);
   const label = `index ${precision}→${rescore} threads ${index.threads}`;
   out.indexes.push({ label, kernelPath: index.kernelPath, note: index.threadingNote ?? null });

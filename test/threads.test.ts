@@ -4,7 +4,7 @@
 
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { calibrate, Index, type IndexOptions } from "../src/index.js";
 import type { WorkerPool } from "../src/pool.js";
 import { bruteForceSearch } from "./brute-force.js";
@@ -22,8 +22,11 @@ const QUERIES = [...Array.from({ length: 40 }, () => randomNormal(random, DIMS))
 const RANGES = calibrate(ROWS);
 
 const open: Index[] = [];
-async function create(options: Omit<IndexOptions, "dims">): Promise<Index> {
+/** Small test corpora: split every search across all threads anyway (the default waits for 4 MB per thread). */
+const splitEverything = (index: Index) => ((index as unknown as { parallelMinBytes: number }).parallelMinBytes = 1);
+async function create(options: Omit<IndexOptions, "dims">, split = true): Promise<Index> {
   const index = await Index.create({ dims: DIMS, ranges: RANGES, ...options });
+  if (split) splitEverything(index);
   open.push(index);
   return index;
 }
@@ -49,6 +52,17 @@ describe.each(CONFIGS)("threads: 3, $precision → $rescore", (config) => {
 });
 
 describe("threads", () => {
+  it("keeps small scans on the calling thread (handing rows to a worker costs more than it saves)", async () => {
+    const index = await create({ precision: "int8", threads: 2 }, false);
+    index.add(ROWS.slice(0, 500));
+    const scan = vi.spyOn(poolOf(index), "scan");
+    const alone = await index.search(QUERIES[0], { k: 5 });
+    expect(scan).not.toHaveBeenCalled();
+    splitEverything(index);
+    expect(await index.search(QUERIES[0], { k: 5 })).toEqual(alone);
+    expect(scan).toHaveBeenCalledTimes(1);
+  });
+
   it("never returns a torn result while adds and searches interleave", async () => {
     const index = await create({ precision: "binary", rescore: "int8", threads: 2 });
     const oracle = { precision: "binary", rescore: "int8", storedDims: DIMS, normalize: false, ranges: RANGES } as const;
@@ -116,6 +130,7 @@ describe("threads", () => {
       import { Index } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
       const index = await Index.create({ dims: 8, precision: "float32", threads: 2 });
       if (index.threads !== 2) throw new Error("expected 2 threads, got " + index.threads + ": " + index.threadingNote);
+      index.parallelMinBytes = 1; // the worker scans too, small as the index is
       index.add(Array.from({ length: 500 }, (_, i) => Array.from({ length: 8 }, (_, c) => Math.sin(i * 8 + c))));
       const { ids } = await index.search([1, 0, 0, 0, 0, 0, 0, 0], { k: 3 });
       index.dispose();
