@@ -198,7 +198,7 @@ export const kernels = {
   /** What this runtime can run and which kernels new indexes and buffers use (as decided by `ready()`). */
   features: {
     simd128: true as const,
-    /** Whether the relaxed-SIMD kernels validate here and pass their self-check. */
+    /** Whether the relaxed-SIMD kernels validate here and pass their self-check (false when not tried: policy "never"). */
     get relaxedSimd(): boolean {
       return pathChoice().relaxedSimd;
     },

@@ -167,12 +167,16 @@ export class Index {
     let note = requested > 1 ? sharedMemoryUnavailable() : undefined;
     let kernelNote: string | undefined;
     if (requested > 1 && note === undefined) {
-      const compiled = (p: KernelPath) => compile(buildFor(p, true)).then(() => true, (error: Error) => ((note = error.message), false));
-      // The relaxed shared build self-checks on its own; if it fails, the SIMD128 one serves.
-      if (!(await compiled(path)) && path !== "simd128") {
-        kernelNote = `${requested} threads run the SIMD128 kernels: ${note}`;
-        path = "simd128";
-        note = (await compiled(path)) ? undefined : note;
+      const failure = (p: KernelPath) => compile(buildFor(p, true)).then(() => undefined, (error: Error) => error.message.replace(/^quantvec: /, ""));
+      note = await failure(path);
+      // The relaxed shared build self-checks on its own; if it fails, the SIMD128 one may serve.
+      if (note !== undefined && path !== "simd128") {
+        const plain = await failure("simd128");
+        if (plain === undefined) {
+          kernelNote = `the threads run the SIMD128 kernels: ${note}`;
+          path = "simd128";
+        }
+        note = plain;
       }
     }
     const index = new Index({
@@ -186,8 +190,8 @@ export class Index {
         note = `workers could not start (${(error as Error).message})`;
       }
     }
-    if (note !== undefined) index.threadingNote = `asked for ${requested} threads, running on 1: ${note}`;
-    else if (kernelNote !== undefined) index.threadingNote = kernelNote;
+    const notes = [note === undefined ? undefined : `asked for ${requested} threads, running on 1: ${note}`, kernelNote];
+    index.threadingNote = notes.filter((n) => n !== undefined).join("; ") || undefined;
     return index;
   }
 
@@ -464,9 +468,10 @@ export class Index {
     });
     const job: ScanJob = { kernel, dims, queries: at, queryBytes, queryCount: queries.length };
     // Each thread scans its own rows into its own heaps; this thread takes the first share.
-    // Waking a worker costs about 0.1 ms: below parallelMinBytes per thread, fewer threads scan.
+    // Waking a worker costs about 0.1 ms: below parallelMinBytes of work per thread, fewer threads scan.
     const rowBytes = this.store.widths[this.precision];
-    const parts = Math.max(1, Math.min(this.threads, Math.floor((rows * rowBytes) / this.parallelMinBytes)));
+    // A block of queries does about that much work per byte for each query.
+    const parts = Math.max(1, Math.min(this.threads, Math.floor((rows * rowBytes * queries.length) / this.parallelMinBytes)));
     const shares = splitRows(this.store.segments, rows, this.precision, rowBytes, parts);
     const heaps = shares.map((_, t) => allocateHeaps(arena, caller, `heaps${t}`, queries.length, k));
     const remote = shares.slice(1).map((rows, w) => this.pool!.scan(w, job, rows, heaps[w + 1].list, heaps[w + 1].heaps[0]));

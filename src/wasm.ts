@@ -52,6 +52,8 @@ const UNSUPPORTED: Record<Build, string> = {
   "shared-relaxed": "this runtime does not support WebAssembly relaxed SIMD with threads",
 };
 const compiling = new Map<Build, Promise<WebAssembly.Module>>();
+/** Builds whose self-check failed: final, unlike a failed compile, so never checked twice. */
+const checkFailures = new Map<Build, Error>();
 const modules = new Map<Build, WebAssembly.Module>();
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
@@ -66,6 +68,8 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
  * A relaxed build must also pass its self-check (src/relaxed.ts) to count as compiled.
  */
 export function compile(build: Build): Promise<WebAssembly.Module> {
+  const failure = checkFailures.get(build);
+  if (failure !== undefined) return Promise.reject(failure);
   let pending = compiling.get(build);
   if (pending === undefined) {
     pending = (async () => {
@@ -74,7 +78,10 @@ export function compile(build: Build): Promise<WebAssembly.Module> {
       const module = await WebAssembly.compile(bytes);
       if (build === "shared-relaxed") {
         const failed = selfChecker(module, "relaxed-simd", true)();
-        if (failed !== undefined) throw new Error(`quantvec: the shared relaxed-SIMD build failed its self-check (${failed})`);
+        if (failed !== undefined) {
+          checkFailures.set(build, new Error(`quantvec: the shared relaxed-SIMD build failed its self-check (${failed})`));
+          throw checkFailures.get(build);
+        }
       }
       modules.set(build, module);
       return module;
@@ -107,12 +114,13 @@ export interface ReadyOptions {
 
 /**
  * Compiles the WebAssembly kernels and chooses between the SIMD128 and relaxed-SIMD builds
- * (about 50 ms more where relaxed SIMD validates, for its self-check and timing, unless the
+ * (50–75 ms more where relaxed SIMD validates, for its self-check and timing, unless the
  * policy is "never"); once per policy, later calls return at once. Everything else in
  * quantvec that touches WebAssembly works only after it has resolved.
  *
  * @returns a promise that resolves when the kernels are ready to instantiate.
- * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128; TypeError for an unknown policy.
+ * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128; TypeError when options is not
+ *   an object or its policy is unknown.
  * @example
  * import { ready, kernels } from "quantvec";
  * await ready();
@@ -128,19 +136,25 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
     }
     policy = options.relaxedSimd;
   }
-  const wanted = policy;
-  let pending = choices.get(wanted);
-  if (pending === undefined) {
-    pending = (async () => {
-      const plain = await compile("simd");
-      const relaxed = wanted === "never" ? "" : await compile("relaxed").catch((error: Error) => error.message.replace(/^quantvec: /, ""));
-      return choosePath(wanted, plain, relaxed);
-    })();
-    choices.set(wanted, pending);
-    pending.catch(() => choices.delete(wanted));
+  // A call whose policy another call replaced meanwhile waits for the newer decision.
+  for (;;) {
+    const wanted = policy;
+    let pending = choices.get(wanted);
+    if (pending === undefined) {
+      pending = (async () => {
+        const plain = await compile("simd");
+        const relaxed = wanted === "never" ? "" : await compile("relaxed").catch((error: Error) => error.message.replace(/^quantvec: /, ""));
+        return choosePath(wanted, plain, relaxed);
+      })();
+      choices.set(wanted, pending);
+      pending.catch(() => choices.delete(wanted));
+    }
+    const decided = await pending;
+    if (policy === wanted) {
+      choice = decided;
+      return;
+    }
   }
-  const decided = await pending;
-  if (policy === wanted) choice = decided;
 }
 
 /** A compiled build; throws a clear error if it has not been compiled yet. */

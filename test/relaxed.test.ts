@@ -109,6 +109,20 @@ describe("relaxed SIMD against SIMD128 (child processes)", () => {
     expect(relaxed.results).toEqual(simd.results);
   });
 
+  it("decides without timers and with a frozen clock (fake timers; sandboxes that stop the clock)", () => {
+    const script = `
+      import { kernels, ready } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
+      globalThis.setTimeout = () => 0;
+      performance.now = () => 0;
+      await ready();
+      process.stdout.write(JSON.stringify({ path: kernels.features.path, reason: kernels.features.pathReason }));`;
+    const child = spawnSync(process.execPath, [...flags, "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(child.status, child.stderr).toBe(0);
+    const decided = JSON.parse(child.stdout) as { path: string; reason: string };
+    expect(decided.path).toBe("simd128");
+    expect(decided.reason).toMatch(/untimed speed \(the clock did not advance while it ran\)/);
+  });
+
   it.skipIf(NODE_MAJOR !== 20)("is never chosen where its self-check fails (Node 20's baseline compiler)", () => {
     const liftoff = battery(RELAXED_FLAG, "always");
     expect(liftoff.relaxedSimd).toBe(false);
