@@ -86,29 +86,40 @@ export const DOT_F32: i32 = 3;
   }
 }
 
-// The heap's admission threshold, cached while one call scans: a row must beat the k-th best
-// (higher key, or an equal key and a smaller id) once the heap is full.
-let heapSize: i32 = 0;
-let heapCapacity: i32 = 0;
-let thresholdKey: i32 = 0;
-let thresholdId: u32 = 0;
+// Admission to a heap: a row must beat the k-th best (a higher key, or an equal key and a
+// smaller id) once the heap is full. The scans keep the heap's floor (the k-th best key) in a
+// local or a lane, so that most rows cost one compare; only rows that reach it touch the heap.
 
-@inline function offer(heap: usize, key: i32, ids: usize, rowBase: u32, i: i32): void {
-  if (key < thresholdKey) return;
+/** The lowest key that can still enter the heap: its root's when full, else any. */
+@inline function heapFloor(heap: usize): i32 {
+  return load<i32>(heap) == load<i32>(heap, 4) ? load<i32>(heapKeys(heap)) : i32.MIN_VALUE;
+}
+
+/**
+ * Offers row `i` with `key` to the heap unless it loses to the heap's worst entry (lower key,
+ * or an equal key and a larger id); returns the heap's floor afterwards.
+ */
+@inline function offerTo(heap: usize, key: i32, ids: usize, rowBase: u32, i: i32): i32 {
+  const capacity = load<i32>(heap, 4);
   const id = ids == 0 ? rowBase + <u32>i : load<u32>(ids + (<usize>i << 2));
-  if (key == thresholdKey && id >= thresholdId && heapSize == heapCapacity) return;
-  heapSize = heapOffer(heap, key, id, rowBase + <u32>i);
-  if (heapSize == heapCapacity) {
-    thresholdKey = load<i32>(heapKeys(heap));
-    thresholdId = load<u32>(heapIds(heap, heapCapacity));
+  if (load<i32>(heap) == capacity) {
+    const rootKey = load<i32>(heapKeys(heap));
+    if (key < rootKey || (key == rootKey && id >= load<u32>(heapIds(heap, capacity)))) return rootKey;
   }
+  heapOffer(heap, key, id, rowBase + <u32>i);
+  return heapFloor(heap);
+}
+
+/** offerTo when `key` reaches the heap's `floor` (else nothing to do); returns the floor after. */
+@inline function offerAbove(heap: usize, floor: i32, key: i32, ids: usize, rowBase: u32, i: i32): i32 {
+  return key < floor ? floor : offerTo(heap, key, ids, rowBase, i);
 }
 
 /**
  * The one row loop of every scan: writes each row's score to `out` (`topk` false; i32, or f32
  * bits for DOT_F32), or offers it to the heap at `heap` (`topk` true). Row i has id `ids[i]`
  * (or `rowBase + i` when `ids` is 0) and is recorded as row `rowBase + i`. Four rows whose keys
- * all fall below the heap's threshold cost one vector compare. `blocks` (a constant, 0 for none)
+ * all fall below the heap's floor cost one vector compare. `blocks` (a constant, 0 for none)
  * selects the Hamming register path.
  */
 @inline function scanRows(
@@ -124,13 +135,7 @@ let thresholdId: u32 = 0;
   const q5 = blocks > 5 ? v128.load(query, 80) : zero;
   const q6 = blocks > 6 ? v128.load(query, 96) : zero;
   const q7 = blocks > 7 ? v128.load(query, 112) : zero;
-  if (topk) {
-    heapSize = load<i32>(heap);
-    heapCapacity = load<i32>(heap, 4);
-    const full = heapSize == heapCapacity;
-    thresholdKey = full ? load<i32>(heapKeys(heap)) : i32.MIN_VALUE;
-    thresholdId = full ? load<u32>(heapIds(heap, heapCapacity)) : u32.MAX_VALUE;
-  }
+  let floor = topk ? heapFloor(heap) : 0;
   const stride = rowBytes(metric, dims);
   const chunk = (count + STREAMS - 1) / STREAMS;
   const hop = <usize>chunk * stride;
@@ -142,11 +147,11 @@ let thresholdId: u32 = 0;
         const scores = score4(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, row, row + hop, row + 2 * hop, row + 3 * hop, dims);
         if (topk) {
           const keys = key4(metric, scores);
-          if (!v128.any_true(i32x4.ge_s(keys, i32x4.splat(thresholdKey)))) continue;
-          offer(heap, i32x4.extract_lane(keys, 0), ids, rowBase, i);
-          offer(heap, i32x4.extract_lane(keys, 1), ids, rowBase, i + chunk);
-          offer(heap, i32x4.extract_lane(keys, 2), ids, rowBase, i + 2 * chunk);
-          offer(heap, i32x4.extract_lane(keys, 3), ids, rowBase, i + 3 * chunk);
+          if (!v128.any_true(i32x4.ge_s(keys, i32x4.splat(floor)))) continue;
+          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 0), ids, rowBase, i);
+          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 1), ids, rowBase, i + chunk);
+          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 2), ids, rowBase, i + 2 * chunk);
+          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 3), ids, rowBase, i + 3 * chunk);
         } else {
           store<i32>(out + (<usize>i << 2), i32x4.extract_lane(scores, 0));
           store<i32>(out + (<usize>(i + chunk) << 2), i32x4.extract_lane(scores, 1));
@@ -156,7 +161,7 @@ let thresholdId: u32 = 0;
       } else {
         for (let r = i; r < count; r += chunk) {
           const score = score1(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, base + <usize>r * stride, dims);
-          if (topk) offer(heap, key1(metric, score), ids, rowBase, r);
+          if (topk) floor = offerAbove(heap, floor, key1(metric, score), ids, rowBase, r);
           else store<i32>(out + (<usize>r << 2), score);
         }
       }
@@ -182,37 +187,12 @@ let thresholdId: u32 = 0;
 /** Bytes of rows scanned per block of a batch: small enough to stay in L2 while every query of the batch reads it. */
 const BATCH_BLOCK_BYTES: usize = 128 * 1024;
 
-/** The lowest key that can still enter the heap: its root's when full, else any. */
-@inline function heapFloor(heap: usize): i32 {
-  return load<i32>(heap) == load<i32>(heap, 4) ? load<i32>(heapKeys(heap)) : i32.MIN_VALUE;
-}
-
-/**
- * Offers row `i` with `key` to the heap unless it loses to the heap's worst entry (lower key,
- * or an equal key and a larger id); returns the heap's floor afterwards.
- */
-@inline function offerTo(heap: usize, key: i32, ids: usize, rowBase: u32, i: i32): i32 {
-  const capacity = load<i32>(heap, 4);
-  const id = ids == 0 ? rowBase + <u32>i : load<u32>(ids + (<usize>i << 2));
-  if (load<i32>(heap) == capacity) {
-    const rootKey = load<i32>(heapKeys(heap));
-    if (key < rootKey || (key == rootKey && id >= load<u32>(heapIds(heap, capacity)))) return rootKey;
-  }
-  heapOffer(heap, key, id, rowBase + <u32>i);
-  return heapFloor(heap);
-}
-
 /** Offers row `i` to heap j with lane j of `keys` where it reaches lane j of `floors`; returns the new floors. */
 @inline function offerLanes(keys: v128, floors: v128, h0: usize, h1: usize, h2: usize, h3: usize, ids: usize, rowBase: u32, i: i32): v128 {
-  let key = i32x4.extract_lane(keys, 0);
-  if (key >= i32x4.extract_lane(floors, 0)) floors = i32x4.replace_lane(floors, 0, offerTo(h0, key, ids, rowBase, i));
-  key = i32x4.extract_lane(keys, 1);
-  if (key >= i32x4.extract_lane(floors, 1)) floors = i32x4.replace_lane(floors, 1, offerTo(h1, key, ids, rowBase, i));
-  key = i32x4.extract_lane(keys, 2);
-  if (key >= i32x4.extract_lane(floors, 2)) floors = i32x4.replace_lane(floors, 2, offerTo(h2, key, ids, rowBase, i));
-  key = i32x4.extract_lane(keys, 3);
-  if (key >= i32x4.extract_lane(floors, 3)) floors = i32x4.replace_lane(floors, 3, offerTo(h3, key, ids, rowBase, i));
-  return floors;
+  floors = i32x4.replace_lane(floors, 0, offerAbove(h0, i32x4.extract_lane(floors, 0), i32x4.extract_lane(keys, 0), ids, rowBase, i));
+  floors = i32x4.replace_lane(floors, 1, offerAbove(h1, i32x4.extract_lane(floors, 1), i32x4.extract_lane(keys, 1), ids, rowBase, i));
+  floors = i32x4.replace_lane(floors, 2, offerAbove(h2, i32x4.extract_lane(floors, 2), i32x4.extract_lane(keys, 2), ids, rowBase, i));
+  return i32x4.replace_lane(floors, 3, offerAbove(h3, i32x4.extract_lane(floors, 3), i32x4.extract_lane(keys, 3), ids, rowBase, i));
 }
 
 /**

@@ -36,8 +36,6 @@ export interface PathChoice {
   relaxedSimd: boolean;
   /** Relaxed over SIMD128 scan speed (the median of several rounds), when it was measured. */
   speedup?: number;
-  /** The least of those rounds: "auto" wants relaxed SIMD faster in every round. */
-  worstSpeedup?: number;
   /** One line: why this path. */
   reason: string;
 }
@@ -283,7 +281,7 @@ export function choosePath(policy: RelaxedPolicy, plain: WebAssembly.Module, rel
   if (failedLater !== undefined) {
     return { path: "simd128", relaxedSimd: false, reason: `relaxed SIMD failed its self-check once optimized (${failedLater}); using SIMD128` };
   }
-  const measured = timed ? { speedup, worstSpeedup } : {};
+  const measured = timed ? { speedup } : {};
   const ratio = !timed ? "an untimed speed (the clock did not advance while it ran)" : `${speedup.toFixed(2)}× the speed of SIMD128 on an in-cache int8 scan (median of ${ROUNDS} rounds, worst ${worstSpeedup.toFixed(2)}×)`;
   if (policy === "always") return { path: "relaxed-simd", relaxedSimd: true, ...measured, reason: `relaxed SIMD forced (relaxedSimd: "always"); it ran at ${ratio}` };
   return timed && worstSpeedup >= MIN_SPEEDUP

@@ -175,11 +175,8 @@ async function int8Suite(count: number, seed: number, peers: Peers, timeMs: numb
     const { path, relaxedSimd, pathReason } = kernels.features;
     // The kernels ready() did not choose, over their own copy of the codes, where they run correctly.
     const otherPath = path === "simd128" ? "relaxed-simd" : "simd128";
-    if (relaxedSimd) {
-      other = new KernelBuffer(Int8Array, count * DIMS, otherPath);
-      other.array.set(codes);
-    }
-    const otherBuffer = other;
+    const otherBuffer = relaxedSimd ? (other = new KernelBuffer(Int8Array, count * DIMS, otherPath)) : undefined;
+    otherBuffer?.array.set(codes);
     const contenders: Array<Contender | Unavailable> = [
       { implementation: "quantvec", note: `int16 query × int8 codes (asymmetric), ${path} kernels`, run: ours, expected: ours },
       otherBuffer
