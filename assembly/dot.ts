@@ -19,7 +19,7 @@
 //   sum = (acc[0] + acc[1]) + (acc[2] + acc[3])
 //   sum += a[i] * b[i]                        for the last dims % 4 elements, in order
 
-import { lanesI32, transposeSumF32, transposeSumI32 } from "./lanes";
+import { codesX4, lanesI32, transposeSumF32, transposeSumI32 } from "./lanes";
 import { I16_DIGITS, I8_DIGITS, dotDigits, dotDigitsX4 } from "./relaxed";
 
 /** The query's next 8 elements as i16 lanes: widened from int8, or loaded as int16. */
@@ -59,11 +59,7 @@ import { I16_DIGITS, I8_DIGITS, dotDigits, dotDigitsX4 } from "./relaxed";
   }
   let sums_i32x4 = transposeSumI32(acc0_i32x4, acc1_i32x4, acc2_i32x4, acc3_i32x4);
   for (; i < dims; i++) {
-    let codes_i32x4 = i32x4.splat(<i32>load<i8>(c0 + <usize>i));
-    codes_i32x4 = i32x4.replace_lane(codes_i32x4, 1, <i32>load<i8>(c1 + <usize>i));
-    codes_i32x4 = i32x4.replace_lane(codes_i32x4, 2, <i32>load<i8>(c2 + <usize>i));
-    codes_i32x4 = i32x4.replace_lane(codes_i32x4, 3, <i32>load<i8>(c3 + <usize>i));
-    sums_i32x4 = i32x4.add(sums_i32x4, i32x4.mul(codes_i32x4, i32x4.splat(queryI16(wide, q, i))));
+    sums_i32x4 = i32x4.add(sums_i32x4, i32x4.mul(codesX4(c0, c1, c2, c3, <usize>i), i32x4.splat(queryI16(wide, q, i))));
   }
   return sums_i32x4;
 }

@@ -20,7 +20,7 @@
 // loads and two i32x4.dot_i16x8_s: a win only where the runtime maps the relaxed dot to one
 // instruction (VNNI vpdpbusd, Arm sdot). src/relaxed.ts times both before choosing.
 
-import { lanesI32, transposeSumI32 } from "./lanes";
+import { codesX4, lanesI32, transposeSumI32 } from "./lanes";
 
 /** Digit planes of an int8 query (then the ones plane). */
 export const I8_DIGITS: i32 = 2;
@@ -126,12 +126,7 @@ export const I16_DIGITS: i32 = 3;
     transposeSumI32(sr0, sr1, sr2, sr3),
   );
   for (; i < dims; i++) {
-    const at = <usize>i;
-    let codes_i32x4 = i32x4.splat(<i32>load<i8>(c0 + at));
-    codes_i32x4 = i32x4.replace_lane(codes_i32x4, 1, <i32>load<i8>(c1 + at));
-    codes_i32x4 = i32x4.replace_lane(codes_i32x4, 2, <i32>load<i8>(c2 + at));
-    codes_i32x4 = i32x4.replace_lane(codes_i32x4, 3, <i32>load<i8>(c3 + at));
-    sums_i32x4 = i32x4.add(sums_i32x4, i32x4.mul(codes_i32x4, i32x4.splat(queryValue(digits, q, stride, i))));
+    sums_i32x4 = i32x4.add(sums_i32x4, i32x4.mul(codesX4(c0, c1, c2, c3, <usize>i), i32x4.splat(queryValue(digits, q, stride, i))));
   }
   return sums_i32x4;
 }
