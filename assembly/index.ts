@@ -7,61 +7,152 @@
 //   <kernel>_rows(query, rowPtrs, dims, count, out)           rows listed by address -> out
 //   <kernel>_topk_batch(queries, queryBytes, queryCount, base, dims, count, ids, rowBase, heaps)
 //                                    each query's best rows -> its heap (heaps: u32 addresses)
+//   scan_topk(desc)                  what to scan is a descriptor in memory (scan.ts DESC_*):
+//                                    metric, queries, rows, heaps, and the row filter (a bitmap,
+//                                    or a list of rows). The _topk and _topk_batch kernels are
+//                                    this scan with a descriptor of their arguments.
 //
 // `dims` is bytes for hamming_u1 and elements otherwise. Rows are stored back to back.
 // Scores: hamming_u1 writes i32 distances (its heap key is the negated distance), dot_i8 and
 // dot_i16i8 write i32, dot_f32 writes f32 (its heap key is the order-preserving i32 of the f32).
 
-import { DOT_F32, DOT_I16I8, DOT_I8, HAMMING_U1, gatherScores, scanScores, scanTopK, scanTopKBatch } from "./scan";
+import {
+  DESC_BASE, DESC_COUNT, DESC_DIMS, DESC_HEAPS, DESC_IDS, DESC_LIST, DESC_MASK, DESC_MASK_BIT, DESC_METRIC, DESC_QUERIES,
+  DESC_QUERY_BYTES, DESC_QUERY_COUNT, DESC_ROW_BASE, DOT_F32, DOT_I16I8, DOT_I8, HAMMING_U1, gatherScores, scanDescriptor, scanListDescriptor, scanScores,
+} from "./scan";
 
 import { MAX_REGISTER_BLOCKS } from "./hamming";
 
 export { HEAP_HEADER } from "./topk";
+export { DESC_BYTES } from "./scan";
 
 /** First byte that the host may use; everything below belongs to the module. */
 export const HEAP_BASE: usize = __heap_base;
+
+/** The scan a descriptor at `desc` describes (layout: scan.ts, DESC_*). */
+export function scan_topk(desc: usize): void {
+  const metric = load<i32>(desc, DESC_METRIC);
+  if (load<u32>(desc, DESC_LIST) != 0) scan_list(desc);
+  else if (metric == HAMMING_U1) {
+    if (load<i32>(desc, DESC_QUERY_COUNT) == 1) scan_hamming_u1(desc);
+    else scan_hamming_u1_batch(desc);
+  } else if (metric == DOT_I8) scan_dot_i8(desc);
+  else if (metric == DOT_I16I8) scan_dot_i16i8(desc);
+  else scan_dot_f32(desc);
+}
+
+// The parts of scan_topk, one function each: a single function holding every scan loop takes
+// the optimizer minutes (its passes grow faster than the function); exported, so it keeps them apart.
+
+/** scan_topk of a list of rows. */
+export function scan_list(desc: usize): void {
+  const metric = load<i32>(desc, DESC_METRIC);
+  if (metric == HAMMING_U1) scanListDescriptor(HAMMING_U1, desc);
+  else if (metric == DOT_I8) scanListDescriptor(DOT_I8, desc);
+  else if (metric == DOT_I16I8) scanListDescriptor(DOT_I16I8, desc);
+  else scanListDescriptor(DOT_F32, desc);
+}
+
+/** scan_topk of one Hamming query. Codes of 16…128 bytes in whole blocks (128 to 1024 bits) keep the query in registers. */
+export function scan_hamming_u1(desc: usize): void {
+  const bytes = load<i32>(desc, DESC_DIMS);
+  if ((bytes & 15) == 0 && bytes >= 16 && bytes <= 16 * MAX_REGISTER_BLOCKS) {
+    switch (bytes >> 4) {
+      case 1: scanDescriptor(HAMMING_U1, 1, desc); return;
+      case 2: scanDescriptor(HAMMING_U1, 2, desc); return;
+      case 3: scanDescriptor(HAMMING_U1, 3, desc); return;
+      case 4: scanDescriptor(HAMMING_U1, 4, desc); return;
+      case 5: scanDescriptor(HAMMING_U1, 5, desc); return;
+      case 6: scanDescriptor(HAMMING_U1, 6, desc); return;
+      case 7: scanDescriptor(HAMMING_U1, 7, desc); return;
+      default: scanDescriptor(HAMMING_U1, 8, desc); return;
+    }
+  }
+  scanDescriptor(HAMMING_U1, 0, desc);
+}
+
+/** scan_topk of several Hamming queries (one per heap). */
+export function scan_hamming_u1_batch(desc: usize): void {
+  const bytes = load<i32>(desc, DESC_DIMS);
+  if ((bytes & 15) == 0 && bytes >= 16 && bytes <= 16 * MAX_REGISTER_BLOCKS) {
+    switch (bytes >> 4) {
+      case 1: scanDescriptor(HAMMING_U1, 1, desc); return;
+      case 2: scanDescriptor(HAMMING_U1, 2, desc); return;
+      case 3: scanDescriptor(HAMMING_U1, 3, desc); return;
+      case 4: scanDescriptor(HAMMING_U1, 4, desc); return;
+      case 5: scanDescriptor(HAMMING_U1, 5, desc); return;
+      case 6: scanDescriptor(HAMMING_U1, 6, desc); return;
+      case 7: scanDescriptor(HAMMING_U1, 7, desc); return;
+      default: scanDescriptor(HAMMING_U1, 8, desc); return;
+    }
+  }
+  scanDescriptor(HAMMING_U1, 0, desc);
+}
+
+export function scan_dot_i8(desc: usize): void {
+  scanDescriptor(DOT_I8, 0, desc);
+}
+
+export function scan_dot_i16i8(desc: usize): void {
+  scanDescriptor(DOT_I16I8, 0, desc);
+}
+
+export function scan_dot_f32(desc: usize): void {
+  scanDescriptor(DOT_F32, 0, desc);
+}
+
+// The positional top-k kernels fill this descriptor (module memory, below HEAP_BASE) and run
+// scan_topk. Only the owning thread calls them; workers scan descriptors the host wrote.
+const ARGS: usize = memory.data(64, 16);
+const ONE_HEAP: usize = 60; // a single query's heap list: one u32 after the fields
+
+function scanArgs(
+  metric: i32, queries: usize, queryBytes: i32, queryCount: i32, base: usize, dims: i32, count: i32,
+  ids: usize, rowBase: u32, heaps: usize,
+): void {
+  store<u32>(ARGS, metric, DESC_METRIC);
+  store<u32>(ARGS, queries, DESC_QUERIES);
+  store<i32>(ARGS, queryBytes, DESC_QUERY_BYTES);
+  store<i32>(ARGS, queryCount, DESC_QUERY_COUNT);
+  store<u32>(ARGS, base, DESC_BASE);
+  store<i32>(ARGS, dims, DESC_DIMS);
+  store<i32>(ARGS, count, DESC_COUNT);
+  store<u32>(ARGS, ids, DESC_IDS);
+  store<u32>(ARGS, rowBase, DESC_ROW_BASE);
+  store<u32>(ARGS, heaps, DESC_HEAPS);
+  store<u32>(ARGS, 0, DESC_MASK);
+  store<u32>(ARGS, 0, DESC_MASK_BIT);
+  store<u32>(ARGS, 0, DESC_LIST);
+  scan_topk(ARGS);
+}
+
+function scanOne(metric: i32, query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize): void {
+  store<u32>(ARGS + ONE_HEAP, heap);
+  scanArgs(metric, query, 0, 1, base, dims, count, ids, rowBase, ARGS + ONE_HEAP);
+}
 
 export function hamming_u1(query: usize, base: usize, bytes: i32, count: i32, out: usize): void {
   scanScores(HAMMING_U1, 0, query, base, bytes, count, out);
 }
 
-export function hamming_u1_topk(
-  query: usize, base: usize, bytes: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
-): void {
-  // Codes of 16…128 bytes in whole blocks (128 to 1024 bits) keep the query in registers.
-  if ((bytes & 15) == 0 && bytes >= 16 && bytes <= 16 * MAX_REGISTER_BLOCKS) {
-    switch (bytes >> 4) {
-      case 1: scanTopK(HAMMING_U1, 1, query, base, bytes, count, ids, rowBase, heap); return;
-      case 2: scanTopK(HAMMING_U1, 2, query, base, bytes, count, ids, rowBase, heap); return;
-      case 3: scanTopK(HAMMING_U1, 3, query, base, bytes, count, ids, rowBase, heap); return;
-      case 4: scanTopK(HAMMING_U1, 4, query, base, bytes, count, ids, rowBase, heap); return;
-      case 5: scanTopK(HAMMING_U1, 5, query, base, bytes, count, ids, rowBase, heap); return;
-      case 6: scanTopK(HAMMING_U1, 6, query, base, bytes, count, ids, rowBase, heap); return;
-      case 7: scanTopK(HAMMING_U1, 7, query, base, bytes, count, ids, rowBase, heap); return;
-      default: scanTopK(HAMMING_U1, 8, query, base, bytes, count, ids, rowBase, heap); return;
-    }
-  }
-  scanTopK(HAMMING_U1, 0, query, base, bytes, count, ids, rowBase, heap);
+export function hamming_u1_topk(query: usize, base: usize, bytes: i32, count: i32, ids: usize, rowBase: u32, heap: usize): void {
+  scanOne(HAMMING_U1, query, base, bytes, count, ids, rowBase, heap);
 }
 
 export function dot_i8(query: usize, base: usize, dims: i32, count: i32, out: usize): void {
   scanScores(DOT_I8, 0, query, base, dims, count, out);
 }
 
-export function dot_i8_topk(
-  query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
-): void {
-  scanTopK(DOT_I8, 0, query, base, dims, count, ids, rowBase, heap);
+export function dot_i8_topk(query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize): void {
+  scanOne(DOT_I8, query, base, dims, count, ids, rowBase, heap);
 }
 
 export function dot_i16i8(query: usize, base: usize, dims: i32, count: i32, out: usize): void {
   scanScores(DOT_I16I8, 0, query, base, dims, count, out);
 }
 
-export function dot_i16i8_topk(
-  query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
-): void {
-  scanTopK(DOT_I16I8, 0, query, base, dims, count, ids, rowBase, heap);
+export function dot_i16i8_topk(query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize): void {
+  scanOne(DOT_I16I8, query, base, dims, count, ids, rowBase, heap);
 }
 
 export function dot_i16i8_rows(query: usize, rowPtrs: usize, dims: i32, count: i32, out: usize): void {
@@ -72,10 +163,8 @@ export function dot_f32(query: usize, base: usize, dims: i32, count: i32, out: u
   scanScores(DOT_F32, 0, query, base, dims, count, out);
 }
 
-export function dot_f32_topk(
-  query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize,
-): void {
-  scanTopK(DOT_F32, 0, query, base, dims, count, ids, rowBase, heap);
+export function dot_f32_topk(query: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heap: usize): void {
+  scanOne(DOT_F32, query, base, dims, count, ids, rowBase, heap);
 }
 
 export function dot_f32_rows(query: usize, rowPtrs: usize, dims: i32, count: i32, out: usize): void {
@@ -85,41 +174,25 @@ export function dot_f32_rows(query: usize, rowPtrs: usize, dims: i32, count: i32
 export { read_sum, read_sum_rows } from "./stream";
 
 export function hamming_u1_topk_batch(
-  queries: usize, queryBytes: i32, queryCount: i32, base: usize, bytes: i32, count: i32,
-  ids: usize, rowBase: u32, heaps: usize,
+  queries: usize, queryBytes: i32, queryCount: i32, base: usize, bytes: i32, count: i32, ids: usize, rowBase: u32, heaps: usize,
 ): void {
-  if ((bytes & 15) == 0 && bytes >= 16 && bytes <= 16 * MAX_REGISTER_BLOCKS) {
-    switch (bytes >> 4) {
-      case 1: scanTopKBatch(HAMMING_U1, 1, queries, queryBytes, queryCount, base, bytes, count, ids, rowBase, heaps); return;
-      case 2: scanTopKBatch(HAMMING_U1, 2, queries, queryBytes, queryCount, base, bytes, count, ids, rowBase, heaps); return;
-      case 3: scanTopKBatch(HAMMING_U1, 3, queries, queryBytes, queryCount, base, bytes, count, ids, rowBase, heaps); return;
-      case 4: scanTopKBatch(HAMMING_U1, 4, queries, queryBytes, queryCount, base, bytes, count, ids, rowBase, heaps); return;
-      case 5: scanTopKBatch(HAMMING_U1, 5, queries, queryBytes, queryCount, base, bytes, count, ids, rowBase, heaps); return;
-      case 6: scanTopKBatch(HAMMING_U1, 6, queries, queryBytes, queryCount, base, bytes, count, ids, rowBase, heaps); return;
-      case 7: scanTopKBatch(HAMMING_U1, 7, queries, queryBytes, queryCount, base, bytes, count, ids, rowBase, heaps); return;
-      default: scanTopKBatch(HAMMING_U1, 8, queries, queryBytes, queryCount, base, bytes, count, ids, rowBase, heaps); return;
-    }
-  }
-  scanTopKBatch(HAMMING_U1, 0, queries, queryBytes, queryCount, base, bytes, count, ids, rowBase, heaps);
+  scanArgs(HAMMING_U1, queries, queryBytes, queryCount, base, bytes, count, ids, rowBase, heaps);
 }
 
 export function dot_i8_topk_batch(
-  queries: usize, queryBytes: i32, queryCount: i32, base: usize, dims: i32, count: i32,
-  ids: usize, rowBase: u32, heaps: usize,
+  queries: usize, queryBytes: i32, queryCount: i32, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heaps: usize,
 ): void {
-  scanTopKBatch(DOT_I8, 0, queries, queryBytes, queryCount, base, dims, count, ids, rowBase, heaps);
+  scanArgs(DOT_I8, queries, queryBytes, queryCount, base, dims, count, ids, rowBase, heaps);
 }
 
 export function dot_i16i8_topk_batch(
-  queries: usize, queryBytes: i32, queryCount: i32, base: usize, dims: i32, count: i32,
-  ids: usize, rowBase: u32, heaps: usize,
+  queries: usize, queryBytes: i32, queryCount: i32, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heaps: usize,
 ): void {
-  scanTopKBatch(DOT_I16I8, 0, queries, queryBytes, queryCount, base, dims, count, ids, rowBase, heaps);
+  scanArgs(DOT_I16I8, queries, queryBytes, queryCount, base, dims, count, ids, rowBase, heaps);
 }
 
 export function dot_f32_topk_batch(
-  queries: usize, queryBytes: i32, queryCount: i32, base: usize, dims: i32, count: i32,
-  ids: usize, rowBase: u32, heaps: usize,
+  queries: usize, queryBytes: i32, queryCount: i32, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heaps: usize,
 ): void {
-  scanTopKBatch(DOT_F32, 0, queries, queryBytes, queryCount, base, dims, count, ids, rowBase, heaps);
+  scanArgs(DOT_F32, queries, queryBytes, queryCount, base, dims, count, ids, rowBase, heaps);
 }

@@ -96,6 +96,17 @@ export const DOT_F32: i32 = 3;
 }
 
 /**
+ * Whether row `i` may enter a heap: bit `maskBit + i` of the bitmap at `mask` (LSB first within
+ * each byte) is set. A mask of 0 admits every row. Only rows that reach a heap's floor are
+ * checked, so a mask costs the scan nothing but on the admission path.
+ */
+@inline function admitted(mask: usize, maskBit: u32, i: i32): bool {
+  if (mask == 0) return true;
+  const bit = maskBit + <u32>i;
+  return ((<u32>load<u8>(mask + (<usize>bit >> 3)) >> (bit & 7)) & 1) != 0;
+}
+
+/**
  * Offers row `i` with `key` to the heap unless it loses to the heap's worst entry (lower key,
  * or an equal key and a larger id); returns the heap's floor afterwards.
  */
@@ -110,21 +121,22 @@ export const DOT_F32: i32 = 3;
   return heapFloor(heap);
 }
 
-/** offerTo when `key` reaches the heap's `floor` (else nothing to do); returns the floor after. */
-@inline function offerAbove(heap: usize, floor: i32, key: i32, ids: usize, rowBase: u32, i: i32): i32 {
-  return key < floor ? floor : offerTo(heap, key, ids, rowBase, i);
+/** offerTo when `key` reaches the heap's `floor` and the mask admits row `i`; returns the floor after. */
+@inline function offerAbove(heap: usize, floor: i32, key: i32, ids: usize, rowBase: u32, i: i32, mask: usize, maskBit: u32): i32 {
+  return key < floor || !admitted(mask, maskBit, i) ? floor : offerTo(heap, key, ids, rowBase, i);
 }
 
 /**
  * The one row loop of every scan: writes each row's score to `out` (`topk` false; i32, or f32
  * bits for DOT_F32), or offers it to the heap at `heap` (`topk` true). Row i has id `ids[i]`
  * (or `rowBase + i` when `ids` is 0) and is recorded as row `rowBase + i`. Four rows whose keys
- * all fall below the heap's floor cost one vector compare. `blocks` (a constant, 0 for none)
- * selects the Hamming register path.
+ * all fall below the heap's floor cost one vector compare; rows the mask (see `admitted`) does
+ * not admit never enter the heap. `blocks` (a constant, 0 for none) selects the Hamming
+ * register path.
  */
 @inline function scanRows(
   topk: bool, metric: i32, blocks: i32, query: usize, base: usize, dims: i32, count: i32,
-  out: usize, ids: usize, rowBase: u32, heap: usize,
+  out: usize, ids: usize, rowBase: u32, heap: usize, mask: usize, maskBit: u32,
 ): void {
   const zero = i8x16.splat(0);
   const q0 = blocks > 0 ? v128.load(query) : zero;
@@ -148,10 +160,10 @@ export const DOT_F32: i32 = 3;
         if (topk) {
           const keys = key4(metric, scores);
           if (!v128.any_true(i32x4.ge_s(keys, i32x4.splat(floor)))) continue;
-          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 0), ids, rowBase, i);
-          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 1), ids, rowBase, i + chunk);
-          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 2), ids, rowBase, i + 2 * chunk);
-          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 3), ids, rowBase, i + 3 * chunk);
+          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 0), ids, rowBase, i, mask, maskBit);
+          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 1), ids, rowBase, i + chunk, mask, maskBit);
+          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 2), ids, rowBase, i + 2 * chunk, mask, maskBit);
+          floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 3), ids, rowBase, i + 3 * chunk, mask, maskBit);
         } else {
           store<i32>(out + (<usize>i << 2), i32x4.extract_lane(scores, 0));
           store<i32>(out + (<usize>(i + chunk) << 2), i32x4.extract_lane(scores, 1));
@@ -161,7 +173,7 @@ export const DOT_F32: i32 = 3;
       } else {
         for (let r = i; r < count; r += chunk) {
           const score = score1(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, base + <usize>r * stride, dims);
-          if (topk) floor = offerAbove(heap, floor, key1(metric, score), ids, rowBase, r);
+          if (topk) floor = offerAbove(heap, floor, key1(metric, score), ids, rowBase, r, mask, maskBit);
           else store<i32>(out + (<usize>r << 2), score);
         }
       }
@@ -173,26 +185,28 @@ export const DOT_F32: i32 = 3;
 @inline export function scanScores(
   metric: i32, blocks: i32, query: usize, base: usize, dims: i32, count: i32, out: usize,
 ): void {
-  scanRows(false, metric, blocks, query, base, dims, count, out, 0, 0, 0);
+  scanRows(false, metric, blocks, query, base, dims, count, out, 0, 0, 0, 0, 0);
 }
 
-/** Offers every row to the heap at `heap` (see scanRows for ids and rows). */
+/** Offers every row the mask admits to the heap at `heap` (see scanRows for ids, rows and the mask). */
 @inline export function scanTopK(
   metric: i32, blocks: i32, query: usize, base: usize, dims: i32, count: i32,
-  ids: usize, rowBase: u32, heap: usize,
+  ids: usize, rowBase: u32, heap: usize, mask: usize, maskBit: u32,
 ): void {
-  scanRows(true, metric, blocks, query, base, dims, count, 0, ids, rowBase, heap);
+  scanRows(true, metric, blocks, query, base, dims, count, 0, ids, rowBase, heap, mask, maskBit);
 }
 
 /** Bytes of rows scanned per block of a batch: small enough to stay in L2 while every query of the batch reads it. */
 const BATCH_BLOCK_BYTES: usize = 128 * 1024;
 
 /** Offers row `i` to heap j with lane j of `keys` where it reaches lane j of `floors`; returns the new floors. */
-@inline function offerLanes(keys: v128, floors: v128, h0: usize, h1: usize, h2: usize, h3: usize, ids: usize, rowBase: u32, i: i32): v128 {
-  floors = i32x4.replace_lane(floors, 0, offerAbove(h0, i32x4.extract_lane(floors, 0), i32x4.extract_lane(keys, 0), ids, rowBase, i));
-  floors = i32x4.replace_lane(floors, 1, offerAbove(h1, i32x4.extract_lane(floors, 1), i32x4.extract_lane(keys, 1), ids, rowBase, i));
-  floors = i32x4.replace_lane(floors, 2, offerAbove(h2, i32x4.extract_lane(floors, 2), i32x4.extract_lane(keys, 2), ids, rowBase, i));
-  return i32x4.replace_lane(floors, 3, offerAbove(h3, i32x4.extract_lane(floors, 3), i32x4.extract_lane(keys, 3), ids, rowBase, i));
+@inline function offerLanes(
+  keys: v128, floors: v128, h0: usize, h1: usize, h2: usize, h3: usize, ids: usize, rowBase: u32, i: i32, mask: usize, maskBit: u32,
+): v128 {
+  floors = i32x4.replace_lane(floors, 0, offerAbove(h0, i32x4.extract_lane(floors, 0), i32x4.extract_lane(keys, 0), ids, rowBase, i, mask, maskBit));
+  floors = i32x4.replace_lane(floors, 1, offerAbove(h1, i32x4.extract_lane(floors, 1), i32x4.extract_lane(keys, 1), ids, rowBase, i, mask, maskBit));
+  floors = i32x4.replace_lane(floors, 2, offerAbove(h2, i32x4.extract_lane(floors, 2), i32x4.extract_lane(keys, 2), ids, rowBase, i, mask, maskBit));
+  return i32x4.replace_lane(floors, 3, offerAbove(h3, i32x4.extract_lane(floors, 3), i32x4.extract_lane(keys, 3), ids, rowBase, i, mask, maskBit));
 }
 
 /**
@@ -203,6 +217,7 @@ const BATCH_BLOCK_BYTES: usize = 128 * 1024;
  */
 @inline function scanTopKI16I8Q4(
   queries: usize, queryBytes: usize, heaps: usize, base: usize, dims: i32, count: i32, ids: usize, rowBase: u32,
+  mask: usize, maskBit: u32,
 ): void {
   const h0 = <usize>load<u32>(heaps);
   const h1 = <usize>load<u32>(heaps, 4);
@@ -218,8 +233,8 @@ const BATCH_BLOCK_BYTES: usize = 128 * 1024;
     const last = i + 1 == count; // an odd row out is paired with itself, its twin ignored
     const first = dotI16I8Q4R2(queries, queryBytes, row, last ? row : row + stride, dims);
     const second = secondRow();
-    if (v128.any_true(i32x4.ge_s(first, floors))) floors = offerLanes(first, floors, h0, h1, h2, h3, ids, rowBase, i);
-    if (!last && v128.any_true(i32x4.ge_s(second, floors))) floors = offerLanes(second, floors, h0, h1, h2, h3, ids, rowBase, i + 1);
+    if (v128.any_true(i32x4.ge_s(first, floors))) floors = offerLanes(first, floors, h0, h1, h2, h3, ids, rowBase, i, mask, maskBit);
+    if (!last && v128.any_true(i32x4.ge_s(second, floors))) floors = offerLanes(second, floors, h0, h1, h2, h3, ids, rowBase, i + 1, mask, maskBit);
   }
 }
 
@@ -233,7 +248,7 @@ const BATCH_BLOCK_BYTES: usize = 128 * 1024;
  */
 @inline export function scanTopKBatch(
   metric: i32, blocks: i32, queries: usize, queryBytes: i32, queryCount: i32,
-  base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heaps: usize,
+  base: usize, dims: i32, count: i32, ids: usize, rowBase: u32, heaps: usize, mask: usize, maskBit: u32,
 ): void {
   const stride = rowBytes(metric, dims);
   const blockRows = <i32>max<usize>(16, BATCH_BLOCK_BYTES / stride);
@@ -246,13 +261,123 @@ const BATCH_BLOCK_BYTES: usize = 128 * 1024;
     if (grouped) {
       for (; q + 4 <= queryCount; q += 4) {
         const group = queries + <usize>q * <usize>queryBytes;
-        scanTopKI16I8Q4(group, <usize>queryBytes, heaps + (<usize>q << 2), blockBase, dims, rows, blockIds, rowBase + <u32>start);
+        scanTopKI16I8Q4(
+          group, <usize>queryBytes, heaps + (<usize>q << 2), blockBase, dims, rows, blockIds, rowBase + <u32>start, mask, maskBit + <u32>start,
+        );
       }
     }
     for (; q < queryCount; q++) {
       const query = queries + <usize>q * <usize>queryBytes;
       const heap = <usize>load<u32>(heaps + (<usize>q << 2));
-      scanTopK(metric, blocks, query, blockBase, dims, rows, blockIds, rowBase + <u32>start, heap);
+      scanTopK(metric, blocks, query, blockBase, dims, rows, blockIds, rowBase + <u32>start, heap, mask, maskBit + <u32>start);
     }
+  }
+}
+
+/**
+ * scanTopK over the `count` rows listed at `list` (u32 row numbers relative to `base`, ascending):
+ * a filter that admits few rows scans only those. Row `list[j]` has id `ids[list[j]]` (or
+ * `rowBase + list[j]` when `ids` is 0) and is recorded as row `rowBase + list[j]`. Four listed
+ * rows are scored together, as in scanRows; ascending order keeps the reads moving forward.
+ */
+@inline function scanListTopK(
+  metric: i32, blocks: i32, query: usize, base: usize, dims: i32, list: usize, count: i32,
+  ids: usize, rowBase: u32, heap: usize,
+): void {
+  const zero = i8x16.splat(0);
+  const q0 = blocks > 0 ? v128.load(query) : zero;
+  const q1 = blocks > 1 ? v128.load(query, 16) : zero;
+  const q2 = blocks > 2 ? v128.load(query, 32) : zero;
+  const q3 = blocks > 3 ? v128.load(query, 48) : zero;
+  const q4 = blocks > 4 ? v128.load(query, 64) : zero;
+  const q5 = blocks > 5 ? v128.load(query, 80) : zero;
+  const q6 = blocks > 6 ? v128.load(query, 96) : zero;
+  const q7 = blocks > 7 ? v128.load(query, 112) : zero;
+  let floor = heapFloor(heap);
+  const stride = rowBytes(metric, dims);
+  let j: i32 = 0;
+  for (; j + 4 <= count; j += 4) {
+    const i0 = <i32>load<u32>(list + (<usize>j << 2));
+    const i1 = <i32>load<u32>(list + (<usize>j << 2), 4);
+    const i2 = <i32>load<u32>(list + (<usize>j << 2), 8);
+    const i3 = <i32>load<u32>(list + (<usize>j << 2), 12);
+    const scores = score4(
+      metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7,
+      base + <usize>i0 * stride, base + <usize>i1 * stride, base + <usize>i2 * stride, base + <usize>i3 * stride, dims,
+    );
+    const keys = key4(metric, scores);
+    if (!v128.any_true(i32x4.ge_s(keys, i32x4.splat(floor)))) continue;
+    floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 0), ids, rowBase, i0, 0, 0);
+    floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 1), ids, rowBase, i1, 0, 0);
+    floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 2), ids, rowBase, i2, 0, 0);
+    floor = offerAbove(heap, floor, i32x4.extract_lane(keys, 3), ids, rowBase, i3, 0, 0);
+  }
+  for (; j < count; j++) {
+    const i = <i32>load<u32>(list + (<usize>j << 2));
+    const score = score1(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, base + <usize>i * stride, dims);
+    floor = offerAbove(heap, floor, key1(metric, score), ids, rowBase, i, 0, 0);
+  }
+}
+
+// The scan descriptor: what one `scan_topk` call scans, as u32 fields at `desc`. New features
+// add a field here instead of one more positional argument to every kernel.
+export const DESC_METRIC: usize = 0; //       HAMMING_U1 | DOT_I8 | DOT_I16I8 | DOT_F32
+export const DESC_QUERIES: usize = 4; //      address of the first encoded query
+export const DESC_QUERY_BYTES: usize = 8; //  bytes from one query to the next
+export const DESC_QUERY_COUNT: usize = 12; // queries, each with its own heap
+export const DESC_BASE: usize = 16; //        address of row 0
+export const DESC_DIMS: usize = 20; //        bytes per row for HAMMING_U1, elements otherwise
+export const DESC_COUNT: usize = 24; //       rows from `base` on, or entries of `list`
+export const DESC_IDS: usize = 28; //         u32 id of each row (0: the id is rowBase + row)
+export const DESC_ROW_BASE: usize = 32; //    the number recorded for row 0
+export const DESC_HEAPS: usize = 36; //       u32 addresses of the queries' heaps
+export const DESC_MASK: usize = 40; //        bitmap of the rows that may enter a heap (0: all)
+export const DESC_MASK_BIT: usize = 44; //    bit of row 0 in the bitmap
+export const DESC_LIST: usize = 48; //        u32 rows to scan, ascending (0: rows 0…count−1)
+export const DESC_BYTES: usize = 64;
+
+/**
+ * A descriptor's scan of a list of rows (DESC_LIST set). Lists are short by design (a filter that
+ * admits few rows): each query takes the list whole, in cache-sized runs of rows, with the
+ * query read from memory (no Hamming register variants: they would multiply the code for little).
+ */
+@inline export function scanListDescriptor(metric: i32, desc: usize): void {
+  const queries = <usize>load<u32>(desc, DESC_QUERIES);
+  const queryBytes = load<i32>(desc, DESC_QUERY_BYTES);
+  const queryCount = load<i32>(desc, DESC_QUERY_COUNT);
+  const base = <usize>load<u32>(desc, DESC_BASE);
+  const dims = load<i32>(desc, DESC_DIMS);
+  const count = load<i32>(desc, DESC_COUNT);
+  const ids = <usize>load<u32>(desc, DESC_IDS);
+  const rowBase = load<u32>(desc, DESC_ROW_BASE);
+  const heaps = <usize>load<u32>(desc, DESC_HEAPS);
+  const list = <usize>load<u32>(desc, DESC_LIST);
+  const run = <i32>max<usize>(16, BATCH_BLOCK_BYTES / rowBytes(metric, dims));
+  for (let start: i32 = 0; start < count; start += run) {
+    const n = min(run, count - start);
+    for (let q: i32 = 0; q < queryCount; q++) {
+      const heap = <usize>load<u32>(heaps + (<usize>q << 2));
+      scanListTopK(metric, 0, queries + <usize>q * <usize>queryBytes, base, dims, list + (<usize>start << 2), n, ids, rowBase, heap);
+    }
+  }
+}
+
+/** A descriptor's scan of contiguous rows, with `metric` and `blocks` constants (see scan_topk in index.ts). */
+@inline export function scanDescriptor(metric: i32, blocks: i32, desc: usize): void {
+  const queries = <usize>load<u32>(desc, DESC_QUERIES);
+  const queryBytes = load<i32>(desc, DESC_QUERY_BYTES);
+  const queryCount = load<i32>(desc, DESC_QUERY_COUNT);
+  const base = <usize>load<u32>(desc, DESC_BASE);
+  const dims = load<i32>(desc, DESC_DIMS);
+  const count = load<i32>(desc, DESC_COUNT);
+  const ids = <usize>load<u32>(desc, DESC_IDS);
+  const rowBase = load<u32>(desc, DESC_ROW_BASE);
+  const heaps = <usize>load<u32>(desc, DESC_HEAPS);
+  const mask = <usize>load<u32>(desc, DESC_MASK);
+  const maskBit = load<u32>(desc, DESC_MASK_BIT);
+  if (queryCount == 1) {
+    scanTopK(metric, blocks, queries, base, dims, count, ids, rowBase, <usize>load<u32>(heaps), mask, maskBit);
+  } else {
+    scanTopKBatch(metric, blocks, queries, queryBytes, queryCount, base, dims, count, ids, rowBase, heaps, mask, maskBit);
   }
 }

@@ -6,7 +6,7 @@
 // needs no separate file to locate: it works from dist/, from a bundle, and from the TS sources
 // under test alike.
 
-import { runScan, type RowRange, type ScanJob } from "./scan.js";
+import { runScan } from "./scan.js";
 
 /** What the pool needs of a worker, in Node and in browsers. */
 interface Port {
@@ -27,16 +27,15 @@ type WorkerEvent = { type: "ready" } | { type: "done"; id: number } | { type: "e
 
 /**
  * The worker's whole program. It must stay self-contained: it runs from its source text, with
- * `runScan` defined beside it, and `port` is Node's parentPort (undefined in a Web Worker). Messages: init { module, memory } → ready; scan { id, job, ranges,
- * heapList, firstHeap, memoryBytes } → done | error.
+ * `runScan` defined beside it, and `port` is Node's parentPort (undefined in a Web Worker).
+ * Messages: init { module, memory } → ready; scan { id, descs, memoryBytes } → done | error.
  */
 function workerMain(scan: typeof runScan, port: import("node:worker_threads").MessagePort | undefined): void {
   const post = (message: unknown) => (port ? port.postMessage(message) : (self as unknown as Worker).postMessage(message));
   let memory: WebAssembly.Memory;
   let kernels: Parameters<typeof runScan>[0];
   const handle = (message: {
-    type: string; id: number; module: WebAssembly.Module; memory: WebAssembly.Memory;
-    job: ScanJob; ranges: RowRange[]; heapList: number; firstHeap: number; memoryBytes: number;
+    type: string; id: number; module: WebAssembly.Module; memory: WebAssembly.Memory; descs: number[]; memoryBytes: number;
   }) => {
     try {
       if (message.type === "init") {
@@ -48,7 +47,7 @@ function workerMain(scan: typeof runScan, port: import("node:worker_threads").Me
         if (memory.buffer.byteLength < message.memoryBytes) {
           throw new Error(`worker sees ${memory.buffer.byteLength} bytes of memory, the scan needs ${message.memoryBytes}`);
         }
-        scan(kernels, message.job, message.ranges, message.heapList, message.firstHeap);
+        scan(kernels, message.descs);
         post({ type: "done", id: message.id });
       }
     } catch (error) {
@@ -115,8 +114,8 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Runs a scan on worker `i`; rejects if the worker reports an error or dies meanwhile. */
-  async scan(i: number, job: ScanJob, ranges: RowRange[], heapList: number, firstHeap: number): Promise<void> {
+  /** Runs the scan descriptors `descs` on worker `i`; rejects if the worker reports an error or dies meanwhile. */
+  async scan(i: number, descs: number[]): Promise<void> {
     const slot = this.slots[i];
     await slot.ready;
     if (this.closed) throw new Error("quantvec: the index was disposed while a search was running");
@@ -124,7 +123,7 @@ export class WorkerPool {
     return new Promise<void>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.port!.hold(true);
-      slot.port!.post({ type: "scan", id, job, ranges, heapList, firstHeap, memoryBytes: this.memory.buffer.byteLength });
+      slot.port!.post({ type: "scan", id, descs, memoryBytes: this.memory.buffer.byteLength });
     });
   }
 

@@ -1,19 +1,19 @@
-// The first stage of a search: fused scan + top-k kernels over the stored rows, for one query or
-// a block of queries, on this thread or split across a worker pool (src/pool.ts). Either way the
-// same function, runScan, drives the kernels; a pool only hands each thread its own rows and
-// heaps and merges the heaps afterwards. Merging partial top-k lists by (key, then smaller id)
-// gives exactly the single-threaded answer.
+// The first stage of a search: fused scan + top-k kernels over a shard's rows, for one query or
+// a block of queries, on this thread or split across a worker pool (src/pool.ts). The host
+// writes one scan descriptor (assembly/scan.ts, DESC_*) per run of rows into the shard's memory;
+// a thread scans by handing descriptor addresses to `scan_topk`, so a worker needs nothing but
+// those addresses. Merging per-thread top-k lists by (key, then smaller id) gives exactly the
+// single-threaded answer.
 
 import type { Segment } from "./store.js";
-import { type Candidates, drainHeap, heapBytes, resetHeap } from "./topk.js";
+import { type Candidates, heapBytes, resetHeap } from "./topk.js";
 import type { Arena, KernelExports } from "./wasm.js";
 
-export type ScanKernel = "hamming_u1" | "dot_i16i8" | "dot_f32";
-
-/** What to scan: plain numbers only, so that a job can be posted to a worker as is. */
+/** What to scan, apart from the rows: plain numbers. */
 export interface ScanJob {
-  kernel: ScanKernel;
-  /** The kernel's dims argument: code bytes for hamming_u1, elements otherwise. */
+  /** assembly/scan.ts metric: 0 Hamming, 2 int16 × int8, 3 float32. */
+  metric: number;
+  /** The kernel's dims argument: code bytes for Hamming, elements otherwise. */
   dims: number;
   /** Address of the first encoded query; the others follow every `queryBytes`. */
   queries: number;
@@ -21,49 +21,117 @@ export interface ScanJob {
   queryCount: number;
 }
 
-/** Rows of one segment: `count` rows from address `base`, ids at `ids`, row numbers from `rowBase`. */
+/**
+ * A run of rows of one segment: `count` rows from address `base` (or, with `list`, the `count`
+ * rows listed there), ids at `ids`, shard row numbers from `rowBase`; `mask`/`maskBit` the
+ * bitmap of admitted rows (0: all).
+ */
 export interface RowRange {
   base: number;
   ids: number;
   rowBase: number;
   count: number;
+  mask: number;
+  maskBit: number;
+  list: number;
+}
+
+/** Which rows of a shard a scan may return. */
+export type RowFilter =
+  /** Every committed row below the limit (the shard has no removed rows). */
+  | { kind: "all" }
+  /** Rows whose bit is set in each segment's live bitmap. */
+  | { kind: "live" }
+  /** Rows whose bit is set in a bitmap over shard rows, at `ptr` in the shard's memory. */
+  | { kind: "bitmap"; ptr: number }
+  /** The rows listed (ascending shard rows, u32) at `ptr`, `count` of them. */
+  | { kind: "list"; ptr: number; count: number };
+
+/** Field offsets of the scan descriptor (assembly/scan.ts DESC_*), in u32 words. */
+const DESC = {
+  metric: 0, queries: 1, queryBytes: 2, queryCount: 3, base: 4, dims: 5, count: 6, ids: 7,
+  rowBase: 8, heaps: 9, mask: 10, maskBit: 11, list: 12,
+} as const;
+
+/**
+ * Scans the descriptors at `descs` in order. Self-contained — no imports, no closures —
+ * because the worker pool ships its source text to the workers.
+ */
+export function runScan(kernels: KernelExports, descs: readonly number[]): void {
+  for (const desc of descs) kernels.scan_topk(desc);
+}
+
+/** Writes one descriptor per range (for `job`, into the heaps listed at `heapList`); returns their addresses. */
+export function writeDescriptors(
+  arena: Arena, caller: string, name: string, job: ScanJob, ranges: readonly RowRange[], heapList: number,
+): number[] {
+  const bytes = arena.descriptorBytes;
+  const at = arena.scratchFor(caller, name, Math.max(1, ranges.length) * bytes);
+  const u32 = arena.u32;
+  return ranges.map((range, i) => {
+    const w = (at + i * bytes) >> 2;
+    u32.fill(0, w, w + bytes / 4);
+    u32[w + DESC.metric] = job.metric;
+    u32[w + DESC.queries] = job.queries;
+    u32[w + DESC.queryBytes] = job.queryBytes;
+    u32[w + DESC.queryCount] = job.queryCount;
+    u32[w + DESC.base] = range.base;
+    u32[w + DESC.dims] = job.dims;
+    u32[w + DESC.count] = range.count;
+    u32[w + DESC.ids] = range.ids;
+    u32[w + DESC.rowBase] = range.rowBase;
+    u32[w + DESC.heaps] = heapList;
+    u32[w + DESC.mask] = range.mask;
+    u32[w + DESC.maskBit] = range.maskBit;
+    u32[w + DESC.list] = range.list;
+    return at + i * bytes;
+  });
 }
 
 /**
- * Runs the job's kernels over `ranges`, each query into its own heap (heap addresses listed as
- * u32 at `heapList`; `firstHeap` is the first of them). Self-contained — no imports, no
- * closures — because the worker pool ships its source text to the workers.
+ * The rows a scan visits, cut into `parts` shares of near-equal work: the first `limit` rows of
+ * `segments` in `column` (`rowBytes` each) under `filter`. A list is cut by entries.
  */
-export function runScan(kernels: KernelExports, job: ScanJob, ranges: readonly RowRange[], heapList: number, firstHeap: number): void {
-  for (const range of ranges) {
-    if (range.count === 0) continue;
-    if (job.queryCount === 1) {
-      kernels[`${job.kernel}_topk`](job.queries, range.base, job.dims, range.count, range.ids, range.rowBase, firstHeap);
-    } else {
-      kernels[`${job.kernel}_topk_batch`](
-        job.queries, job.queryBytes, job.queryCount, range.base, job.dims, range.count, range.ids, range.rowBase, heapList,
-      );
-    }
-  }
-}
-
-/** The first `rows` rows of `segments` in `column`, cut into `parts` contiguous ranges of near-equal size. */
 export function splitRows(
-  segments: readonly Segment[], rows: number, column: "binary" | "int8" | "float32", rowBytes: number, parts: number,
+  segments: readonly Segment[], limit: number, column: "binary" | "int8" | "float32", rowBytes: number,
+  filter: RowFilter, parts: number, listRows?: Uint32Array,
 ): RowRange[][] {
   const out: RowRange[][] = Array.from({ length: parts }, () => []);
-  const share = Math.ceil(rows / parts);
+  if (filter.kind === "list") {
+    // listRows mirrors the list in memory: find where each segment's entries start.
+    const rows = listRows!;
+    const share = Math.ceil(rows.length / parts);
+    for (let part = 0; part < parts; part++) {
+      let j = part * share;
+      const end = Math.min(rows.length, j + share);
+      while (j < end) {
+        const segment = segmentOf(segments, rows[j]);
+        let k = j;
+        while (k < end && rows[k] < segment.rowStart + segment.count) k++;
+        out[part].push({
+          base: segment.ptr[column], ids: segment.ptr.ids, rowBase: segment.rowStart, count: k - j,
+          mask: 0, maskBit: 0, list: filter.ptr + j * 4,
+        });
+        j = k;
+      }
+    }
+    return out;
+  }
+  const share = Math.ceil(limit / parts);
   let part = 0;
   let room = share;
-  let left = rows;
+  let left = limit;
   for (const segment of segments) {
     let offset = 0;
     const end = Math.min(segment.count, left);
     while (offset < end) {
       const count = Math.min(end - offset, room);
+      const rowBase = segment.rowStart + offset;
       out[part].push({
-        base: segment.ptr[column] + offset * rowBytes, ids: segment.ptr.ids + offset * 4,
-        rowBase: segment.rowStart + offset, count,
+        base: segment.ptr[column] + offset * rowBytes, ids: segment.ptr.ids + offset * 4, rowBase, count,
+        mask: filter.kind === "live" ? segment.live : filter.kind === "bitmap" ? filter.ptr : 0,
+        maskBit: filter.kind === "live" ? offset : filter.kind === "bitmap" ? rowBase : 0,
+        list: 0,
       });
       offset += count;
       room -= count;
@@ -75,6 +143,17 @@ export function splitRows(
     left -= end;
   }
   return out;
+}
+
+function segmentOf(segments: readonly Segment[], row: number): Segment {
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (segments[mid].rowStart <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return segments[lo];
 }
 
 /** Heaps for `queryCount` queries of `k` candidates, reset, and the u32 list of their addresses. */
@@ -96,20 +175,20 @@ export function allocateHeaps(arena: Arena, caller: string, name: string, queryC
   return { list, heaps };
 }
 
-/** Merges per-thread candidate lists of one query into its best `k`: higher key, then smaller id. */
-export function mergeCandidates(lists: readonly Candidates[], k: number): Candidates {
-  if (lists.length === 1) return lists[0];
-  const entries = lists.flatMap((c) => Array.from(c.keys, (key, i) => ({ key, id: c.ids[i], row: c.rows[i] })));
-  entries.sort((a, b) => b.key - a.key || a.id - b.id);
-  const best = entries.slice(0, k);
-  return {
-    keys: Int32Array.from(best, (e) => e.key),
-    ids: Uint32Array.from(best, (e) => e.id),
-    rows: Uint32Array.from(best, (e) => e.row),
-  };
+/** A candidate of a sharded search: its key and id, and where it is stored. */
+export interface Located {
+  key: number;
+  id: number;
+  shard: number;
+  row: number;
 }
 
-/** Drains every heap of a set, best first per query. */
-export function drainHeaps(arena: Arena, set: HeapSet): Candidates[] {
-  return set.heaps.map((heap) => drainHeap(arena, heap));
+/** Merges candidate lists of one query (from threads or shards) into its best `k`: higher key, then smaller id. */
+export function mergeCandidates(lists: ReadonlyArray<{ candidates: Candidates; shard: number }>, k: number): Located[] {
+  const entries: Located[] = [];
+  for (const { candidates, shard } of lists) {
+    candidates.keys.forEach((key, i) => entries.push({ key, id: candidates.ids[i], shard, row: candidates.rows[i] }));
+  }
+  entries.sort((a, b) => b.key - a.key || a.id - b.id);
+  return entries.slice(0, k);
 }

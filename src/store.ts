@@ -1,7 +1,7 @@
-// Where an index keeps its vectors: columns (ids, bit codes, int8 codes, floats) in segments
-// of doubling capacity inside one Arena. A segment, once allocated, never moves: appending
-// fills the last segment and then allocates one more, so adds cost no copies, a scan sees
-// stable addresses, and workers can read segments while the owner appends.
+// Where a shard keeps its rows: columns (ids, bit codes, int8 codes, floats) and a live bitmap,
+// in segments inside one Arena. A segment, once allocated, never moves: appending fills the last
+// segment and then allocates one more, so adds cost no copies, a scan sees stable addresses, and
+// workers can read segments while the owner appends.
 
 import type { Arena } from "./wasm.js";
 
@@ -17,13 +17,16 @@ export type Column = keyof ColumnWidths;
 const COLUMNS: readonly Column[] = ["ids", "binary", "int8", "float32"];
 
 export interface Segment {
-  /** Global row number of the segment's first row. */
+  /** Shard row number of the segment's first row. */
   readonly rowStart: number;
+  /** Rows it can hold: a multiple of 64, so its live bitmap is whole 64-bit words. */
   readonly capacity: number;
   /** Rows written and committed. */
   count: number;
   /** Address of each column's first row (0 for an absent column). */
   readonly ptr: Readonly<Record<Column, number>>;
+  /** Address of the live bitmap: bit r (LSB first in each byte) is set while row r is live. */
+  readonly live: number;
 }
 
 /** Where the rows of one append go: `count` rows at `offset` of `segment`. */
@@ -36,19 +39,37 @@ export interface Slot {
 }
 
 const MIN_SEGMENT_ROWS = 64;
+/**
+ * Segments double with the store, up to this many bytes: beyond it they grow linearly, so the
+ * capacity allocated but not yet filled stays below 32 MiB whatever the store's size.
+ */
+const MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
+
+const roundUp64 = (rows: number) => Math.ceil(rows / 64) * 64;
 
 export class SegmentedStore {
   readonly segments: Segment[] = [];
   private rows = 0;
+  /** Bytes of one row over every column, plus its bit in the live bitmap. */
+  private readonly rowBytes: number;
 
   constructor(
     private readonly arena: Arena,
     readonly widths: ColumnWidths,
-  ) {}
+  ) {
+    this.rowBytes = COLUMNS.reduce((sum, column) => sum + widths[column], 0) + 1 / 8;
+  }
 
-  /** Committed rows. */
+  /** Committed rows (live or removed). */
   get size(): number {
     return this.rows;
+  }
+
+  /** Rows that can be reserved now without growing the arena past its limit. */
+  room(): number {
+    const last = this.segments.at(-1);
+    const spare = last === undefined ? 0 : last.capacity - last.count;
+    return spare + Math.max(0, Math.floor(this.arena.room() / this.rowBytes) - MIN_SEGMENT_ROWS);
   }
 
   /**
@@ -66,23 +87,29 @@ export class SegmentedStore {
       first += n;
     }
     if (first < count) {
-      const segment = this.allocate(caller, Math.max(count - first, this.rows, MIN_SEGMENT_ROWS));
+      const needed = roundUp64(count - first);
+      const preferred = roundUp64(Math.max(needed, Math.min(this.rows, Math.floor(MAX_SEGMENT_BYTES / this.rowBytes)), MIN_SEGMENT_ROWS));
+      // Near the arena's limit, take only what this add needs rather than doubling.
+      const fits = Math.floor(this.arena.room() / this.rowBytes / 64) * 64 - 64;
+      const segment = this.allocate(caller, preferred <= fits ? preferred : needed);
       slots.push({ segment, offset: 0, count: count - first, first });
     }
     return slots;
   }
 
-  /** Makes the rows written into `slots` visible to scans. */
+  /** Makes the rows written into `slots` visible to scans, live. */
   commit(slots: readonly Slot[]): void {
+    const u8 = this.arena.u8;
     for (const slot of slots) {
       if (!this.segments.includes(slot.segment)) this.segments.push(slot.segment);
+      for (let r = slot.offset; r < slot.offset + slot.count; r++) u8[slot.segment.live + (r >> 3)] |= 1 << (r & 7);
       slot.segment.count = slot.offset + slot.count;
       this.rows += slot.count;
     }
   }
 
-  /** Address of `column` for global `row`. */
-  address(column: Column, row: number): number {
+  /** The segment holding shard row `row`. */
+  segmentOf(row: number): Segment {
     let lo = 0;
     let hi = this.segments.length - 1;
     while (lo < hi) {
@@ -90,8 +117,32 @@ export class SegmentedStore {
       if (this.segments[mid].rowStart <= row) lo = mid;
       else hi = mid - 1;
     }
-    const segment = this.segments[lo];
+    return this.segments[lo];
+  }
+
+  /** Address of `column` for shard row `row`. */
+  address(column: Column, row: number): number {
+    const segment = this.segmentOf(row);
     return segment.ptr[column] + (row - segment.rowStart) * this.widths[column];
+  }
+
+  /** The id stored for `row`. */
+  idOf(row: number): number {
+    return this.arena.u32[this.address("ids", row) >> 2];
+  }
+
+  /** Whether `row` is live in the bitmap the scans read. */
+  isLive(row: number): boolean {
+    const segment = this.segmentOf(row);
+    const r = row - segment.rowStart;
+    return (this.arena.u8[segment.live + (r >> 3)] & (1 << (r & 7))) !== 0;
+  }
+
+  /** Clears `row`'s live bit: scans stop admitting it. */
+  kill(row: number): void {
+    const segment = this.segmentOf(row);
+    const r = row - segment.rowStart;
+    this.arena.u8[segment.live + (r >> 3)] &= ~(1 << (r & 7));
   }
 
   private allocate(caller: string, capacity: number): Segment {
@@ -101,10 +152,12 @@ export class SegmentedStore {
       offsets[column] = bytes;
       bytes += Math.ceil((capacity * this.widths[column]) / 64) * 64; // each column 64-byte aligned
     }
+    const liveOffset = bytes;
+    bytes += capacity / 8;
     const base = this.arena.alloc(caller, bytes);
     const ptr = {} as Record<Column, number>;
     for (const column of COLUMNS) ptr[column] = this.widths[column] === 0 ? 0 : base + offsets[column];
     const rowStart = this.segments.reduce((sum, s) => sum + s.capacity, 0);
-    return { rowStart, capacity, count: 0, ptr };
+    return { rowStart, capacity, count: 0, ptr, live: base + liveOffset };
   }
 }

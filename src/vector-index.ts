@@ -1,20 +1,23 @@
 // The Index: vectors in, ids and scores out. A vector travels
-//   truncate (MRL) → quantize (bits, int8 codes, floats) → store (segments in WASM memory)
-//   → scan (fused kernel + top-k) → rescore (candidates only) → scores.
+//   truncate (MRL) → quantize (codec per precision) → store (rows of a shard's memory)
+//   → scan (fused kernel + top-k, per shard) → merge (exact, across shards) → rescore → scores.
+//
+// The index coordinates: it owns the options, the ids (src/ids.ts), query encoding, filters and
+// the search queue, and merges what its shards (src/shard.ts, one WebAssembly memory each)
+// return. Merging first-stage candidates across shards before rescoring gives exactly the
+// result one big shard would.
 
+import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec } from "./codec.js";
 import { type EmbeddingsInput, type Matrix, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
+import { IdMap } from "./ids.js";
 import { truncateMatrix } from "./matryoshka.js";
-import { type Ranges, type RangesInput, packBitsRow, quantizeRow, rangesOf, stepsOf, toRanges } from "./quantize.js";
-import {
-  type Int8Decoder, type Int8Query, binaryScore, encodeInt8Query, int8Decoder, int8Score,
-} from "./scoring.js";
-import { WorkerPool } from "./pool.js";
-import { allocateHeaps, drainHeaps, mergeCandidates, runScan, type ScanJob, type ScanKernel, splitRows } from "./scan.js";
-import { type Column, SegmentedStore, type Slot } from "./store.js";
-import { type Candidates, keyToF32 } from "./topk.js";
-import { intQueryBytes, type KernelPath, writeIntQuery } from "./relaxed.js";
-import { Arena, buildFor, compile, kernelModule, MAX_MEMORY_BYTES, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
+import { type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js";
+import { mergeCandidates, type Located } from "./scan.js";
+import { Shard, type ShardScan } from "./shard.js";
+import type { ColumnWidths, Slot } from "./store.js";
+import type { KernelPath } from "./relaxed.js";
+import { buildFor, compile, MAX_MEMORY_BYTES, type MemoryBudget, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
 
 export type ScanPrecision = "binary" | "int8" | "float32";
 export type RescorePrecision = "int8" | "float32" | "none";
@@ -32,27 +35,50 @@ export interface IndexOptions {
   normalize?: boolean;
   /** int8 ranges ({ min, max } or [min, max]) over the stored dimensions (`truncateTo` if set). */
   ranges?: RangesInput;
-  /** Ceiling for this index's WebAssembly memory; default (and at most) 4 GiB. */
+  /** Ceiling for all of this index's WebAssembly memory, over every shard; default: none. */
   maxMemoryBytes?: number;
   /**
-   * Threads that scan: 1 (default) scans on the calling thread; N > 1 adds N − 1 workers over a
-   * shared memory; "auto" uses every core. Falls back to 1, with `threadingNote` saying why,
-   * where shared memory or workers are unavailable.
+   * Ceiling for one shard's WebAssembly memory; past it, new rows go to a new shard. Default and
+   * maximum 4 GiB, what a 32-bit WebAssembly memory can address.
+   */
+  shardBytes?: number;
+  /**
+   * Threads that scan: 1 (default) scans on the calling thread; N > 1 adds N − 1 workers per
+   * shard over its shared memory; "auto" uses every core. Falls back to 1, with `threadingNote`
+   * saying why, where shared memory or workers are unavailable.
    */
   threads?: number | "auto";
 }
+
+/** Allowed ids: an iterable of them (`Set`, array, `Uint32Array`, …) or a predicate. */
+export type Filter = Iterable<number> | ((id: number) => boolean);
 
 export interface SearchOptions {
   /** How many results; default 10. */
   k?: number;
   /** Two-stage search rescores k × rescoreMultiplier candidates; default 4. */
   rescoreMultiplier?: number;
+  /**
+   * Only these ids may be returned: the k best allowed rows (fewer when fewer are allowed). A
+   * predicate is called once per live row when the search is called, never inside the scan.
+   */
+  filter?: Filter;
 }
 
 /** Best first: `ids[i]` scored `scores[i]`; ties in score go to the smaller id. */
 export interface SearchResult {
   ids: Uint32Array;
   scores: Float32Array;
+}
+
+/**
+ * Codes quantized elsewhere (sentence-transformers `quantize_embeddings`, transformers.js):
+ * `binary` as "ubinary" bytes (`Uint8Array`) or "binary" (`Int8Array`, byte − 128), and `int8`
+ * as int8 codes made with this index's ranges. Rows back to back.
+ */
+export interface QuantizedCodes {
+  binary?: Uint8Array | Int8Array;
+  int8?: Int8Array;
 }
 
 const RESCORE_ALLOWED: Record<ScanPrecision, readonly RescorePrecision[]> = {
@@ -74,8 +100,18 @@ const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
 const QUERY_BLOCK = 32;
 
 /**
+ * A filter that allows at most 1 row in this many is scanned as a list of rows (only those rows
+ * are read); a larger one as a bitmap the scan checks for rows that would enter the top k.
+ */
+const LIST_FILTER_RATIO = 16;
+
+/** What a search saw when it was called: each shard, the rows appended by then, and its filter. */
+type Snapshot = Array<ShardScan & { shard: Shard }>;
+
+/**
  * An in-memory vector index over WebAssembly SIMD kernels: binary, int8 or float32 scans
- * with exact top-k, optional rescoring of the candidates, and optional MRL truncation.
+ * with exact top-k, optional rescoring of the candidates, optional MRL truncation, removal,
+ * upserts, filtered search and shards past one WebAssembly memory.
  *
  * @example
  * const index = await Index.create({ dims: 384, precision: "binary", rescore: "int8" });
@@ -90,17 +126,6 @@ export class Index {
   readonly rescore: RescorePrecision;
   readonly normalize: boolean;
 
-  private arena: Arena | undefined;
-  private readonly store: SegmentedStore;
-  // int8 codes: the ranges, and what follows from them (bucket widths for quantizing, decoding constants).
-  private ranges: Ranges | undefined;
-  private steps: Float32Array | undefined;
-  private decoder: Int8Decoder | undefined;
-  // ids: while every id equals its row (the default), no set is needed to find duplicates.
-  private denseIds = true;
-  private idSet: Set<number> | undefined;
-  private nextId = 0;
-
   /** Threads that scan (the calling thread included). */
   threads: number;
   /**
@@ -108,36 +133,74 @@ export class Index {
    * run the SIMD128 kernels although relaxed SIMD was chosen: the shared build failed its check).
    */
   threadingNote: string | undefined;
-  private pool: WorkerPool | undefined;
+
+  private disposed = false;
+  private shardList: Shard[] = [];
+  /** Shards being built (a compaction's), counted against maxMemoryBytes like the others. */
+  private readonly building = new Set<Shard>();
+  private readonly widths: ColumnWidths;
+  private readonly shardBytes: number;
+  private readonly budget: MemoryBudget;
+  private readonly shared: boolean;
+  private readonly path: KernelPath;
+  private readonly ids: IdMap;
+  private readonly binary: Codec | undefined;
+  private readonly float32: Codec | undefined;
+  private int8: Int8Codec | undefined;
   /** Bytes of codes each thread must get before a search is split (the tests lower it). */
   private parallelMinBytes = PARALLEL_MIN_BYTES;
-  private searchQueue: Promise<unknown> = Promise.resolve();
+  /** Searches, and the removals and compactions that must wait for them, run in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending = 0;
 
-  private constructor(
-    options: Required<Omit<IndexOptions, "ranges" | "truncateTo" | "threads">> & { storedDims: number; ranges?: Ranges; shared: boolean; path: KernelPath },
-  ) {
+  private constructor(options: {
+    dims: number; storedDims: number; precision: ScanPrecision; rescore: RescorePrecision; normalize: boolean;
+    ranges?: Ranges; maxMemoryBytes: number; shardBytes: number; shared: boolean; path: KernelPath;
+  }) {
     this.dims = options.dims;
     this.storedDims = options.storedDims;
     this.precision = options.precision;
     this.rescore = options.rescore;
     this.normalize = options.normalize;
-    this.arena = new Arena("Index.create", options.maxMemoryBytes, options.shared, options.path);
     this.threads = 1;
     this.threadingNote = undefined;
+    this.shardBytes = options.shardBytes;
+    this.shared = options.shared;
+    this.path = options.path;
     const uses = (p: ScanPrecision) => this.precision === p || this.rescore === p;
-    this.store = new SegmentedStore(this.arena, {
+    const d = this.storedDims;
+    this.binary = uses("binary") ? binaryCodec(d) : undefined;
+    this.float32 = uses("float32") ? float32Codec(d) : undefined;
+    this.widths = {
       ids: 4,
-      binary: uses("binary") ? Math.ceil(this.storedDims / 8) : 0,
-      int8: uses("int8") ? this.storedDims : 0,
-      float32: uses("float32") ? this.storedDims * 4 : 0,
+      binary: this.binary?.rowBytes ?? 0,
+      int8: uses("int8") ? d : 0,
+      float32: this.float32?.rowBytes ?? 0,
+    };
+    if (options.ranges) this.int8 = new Int8Codec(d, options.ranges);
+    this.budget = { limit: options.maxMemoryBytes, used: () => this.memoryBytes - this.ids.bytes };
+    const rows = () => this.appendedRows;
+    this.ids = new IdMap({
+      get rows() {
+        return rows();
+      },
+      idAt: (row) => {
+        const { shard, row: r } = this.locate(row);
+        return shard.store.idOf(r);
+      },
+      isLive: (row) => {
+        const { shard, row: r } = this.locate(row);
+        return shard.isAlive(r);
+      },
     });
-    if (options.ranges) this.setRanges(options.ranges);
+    this.shardList.push(this.newShard("Index.create"));
   }
 
   /**
    * Creates an empty index (compiling the kernels on first use).
    *
-   * @param options dims, precision, and optionally rescore, truncateTo, normalize, ranges, maxMemoryBytes.
+   * @param options dims, precision, and optionally rescore, truncateTo, normalize, ranges,
+   *   maxMemoryBytes, shardBytes, threads.
    * @returns a promise of the index; it rejects with TypeError/RangeError for invalid options.
    * @example
    * const index = await Index.create({ dims: 768, precision: "int8", truncateTo: 256 });
@@ -159,7 +222,10 @@ export class Index {
       throw new TypeError(`${caller}: normalize must be true or false, got ${describe(normalize)}`);
     }
     const ranges = options.ranges === undefined ? undefined : toRanges(caller, options.ranges, storedDims, "ranges");
-    const maxMemoryBytes = checkInteger(caller, "maxMemoryBytes", options.maxMemoryBytes ?? MAX_MEMORY_BYTES, 4 * PAGE_BYTES, MAX_MEMORY_BYTES);
+    const maxMemoryBytes = options.maxMemoryBytes === undefined ? Number.MAX_SAFE_INTEGER
+      : checkInteger(caller, "maxMemoryBytes", options.maxMemoryBytes, 4 * PAGE_BYTES, Number.MAX_SAFE_INTEGER);
+    const shardBytes = options.shardBytes === undefined ? MAX_MEMORY_BYTES
+      : checkInteger(caller, "shardBytes", options.shardBytes, 1, MAX_MEMORY_BYTES);
     const requested = options.threads === "auto" ? await availableParallelism()
       : checkInteger(caller, "threads (a count or \"auto\")", options.threads ?? 1, 1, 256);
     await ready();
@@ -179,12 +245,12 @@ export class Index {
         note = plain;
       }
     }
-    const index = new Index({
-      dims, storedDims, precision, rescore, normalize, ranges, maxMemoryBytes, shared: requested > 1 && note === undefined, path,
-    });
-    if (requested > 1 && note === undefined) {
+    const shared = requested > 1 && note === undefined;
+    checkShardBytes(caller, shardBytes, storedDims, precision, rescore);
+    const index = new Index({ dims, storedDims, precision, rescore, normalize, ranges, maxMemoryBytes, shardBytes, shared, path });
+    if (shared) {
       try {
-        index.pool = await WorkerPool.create(kernelModule(caller, index.arena!.build), index.arena!.memory, requested - 1);
+        await index.shardList[0].startWorkers(caller, requested - 1);
         index.threads = requested;
       } catch (error) {
         note = `workers could not start (${(error as Error).message})`;
@@ -197,28 +263,37 @@ export class Index {
 
   /** The kernels this index scans with ("simd128" or "relaxed-simd"): `kernels.features.path` when it was created. */
   get kernelPath(): KernelPath {
-    return this.arena?.path ?? "simd128";
+    return this.path;
   }
 
-  /** Vectors held. */
+  /** Live vectors held (removed ones not counted). */
   get size(): number {
-    return this.arena === undefined ? 0 : this.store.size;
+    return this.disposed ? 0 : this.shardList.reduce((sum, shard) => sum + shard.liveRows, 0);
+  }
+
+  /** Shards (WebAssembly memories) the rows live in. */
+  get shards(): number {
+    return this.disposed ? 0 : this.shardList.length;
   }
 
   /** Bytes of codes stored per vector (bits, int8 codes and floats; the 4-byte id not counted). */
   get bytesPerVector(): number {
-    const { binary, int8, float32 } = this.store.widths;
+    const { binary, int8, float32 } = this.widths;
     return binary + int8 + float32;
   }
 
-  /** Bytes of WebAssembly memory this index holds now (codes, ids, scratch and spare capacity). */
+  /** Bytes this index holds now: every shard's WebAssembly memory (codes, ids, live bits, scratch, spare capacity) and its id table. */
   get memoryBytes(): number {
-    return this.arena?.byteLength ?? 0;
+    if (this.disposed) return 0;
+    let bytes = this.ids.bytes;
+    for (const shard of this.shardList) bytes += shard.arena.byteLength;
+    for (const shard of this.building) bytes += shard.arena.byteLength;
+    return bytes;
   }
 
   /** True when this index keeps int8 codes, which need ranges. */
   get usesInt8(): boolean {
-    return this.store.widths.int8 > 0;
+    return this.widths.int8 > 0;
   }
 
   /**
@@ -233,13 +308,14 @@ export class Index {
   calibrate(sample: EmbeddingsInput): void {
     const caller = "index.calibrate";
     this.live(caller);
-    if (this.usesInt8 && this.store.size > 0) {
+    if (this.usesInt8 && this.appendedRows > 0) {
       throw new Error(
-        `${caller}: the index already holds ${this.store.size} vectors quantized with its current ranges; ` +
+        `${caller}: the index already holds ${this.appendedRows} vectors quantized with its current ranges; ` +
           "calibrate before the first add (or create a new index)",
       );
     }
-    this.setRanges(rangesOf(this.prepare(caller, toMatrix(caller, sample, { dims: this.dims, name: "sample" }), "sample")));
+    const ranges = rangesOf(this.prepare(caller, toMatrix(caller, sample, { dims: this.dims, name: "sample" }), "sample"));
+    this.int8 = new Int8Codec(this.storedDims, ranges);
   }
 
   /**
@@ -248,58 +324,220 @@ export class Index {
    * @param vectors rows of `dims` values in any accepted shape.
    * @param ids one id per row, integers in [0, 2^32); default: consecutive from one past the largest id so far.
    * @returns the ids of the added rows.
-   * @throws TypeError/RangeError for bad vectors or ids, a duplicate id, int8 codes without ranges
-   *   (pass `ranges`, call `calibrate`, or add at least 100 rows first), or memory exhaustion.
+   * @throws TypeError/RangeError for bad vectors or ids, an id already in the index, int8 codes
+   *   without ranges (pass `ranges`, call `calibrate`, or add at least 100 rows first), or memory exhaustion.
    * @example
    * const ids = index.add([[0.1, 0.2, ...], [0.3, 0.1, ...]], [17, 42]);
    */
   add(vectors: EmbeddingsInput, ids?: ArrayLike<number>): Uint32Array {
     const caller = "index.add";
-    const arena = this.live(caller);
+    this.live(caller);
     const matrix = this.prepare(caller, toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }), "vectors");
-    const rowIds = this.checkIds(caller, ids, matrix.rows);
-    let ranges = this.ranges;
-    if (this.usesInt8 && ranges === undefined) {
-      if (matrix.rows < MIN_AUTO_CALIBRATION_ROWS) {
-        throw new RangeError(
-          `${caller}: int8 codes need ranges; this first add has ${matrix.rows} rows, fewer than the ` +
-            `${MIN_AUTO_CALIBRATION_ROWS} needed to calibrate on them. Pass ranges to Index.create or call index.calibrate(sample) first`,
-        );
-      }
-      ranges = rangesOf(matrix);
-    }
-    const slots = this.store.reserve(caller, matrix.rows); // the last step that can fail
-    if (ranges !== this.ranges) this.setRanges(ranges!);
-    for (const slot of slots) this.write(arena, slot, matrix, rowIds);
-    this.store.commit(slots);
-    this.rememberIds(rowIds);
+    const rowIds = this.checkNewIds(caller, ids, matrix.rows, "new");
+    const int8 = this.int8OrCalibrate(caller, matrix);
+    this.append(caller, rowIds, (shard, ptr, column, first, count) => {
+      if (column === "int8") int8!.encodeRows(shard.arena, ptr, matrix, first, count);
+      else this[column]!.encodeRows(shard.arena, ptr, matrix, first, count);
+    }, int8);
     return rowIds;
   }
 
   /**
+   * Adds new ids and replaces the vectors of ids the index holds, in one step: a rejected call
+   * changes nothing. A replaced row takes its place after every other row (ties still go to
+   * the smaller id, so results do not depend on where a row is stored).
+   *
+   * @param vectors rows of `dims` values in any accepted shape.
+   * @param ids one id per row, integers in [0, 2^32), no id twice.
+   * @returns how many of the ids were already in the index (and were replaced).
+   * @throws TypeError/RangeError as `add`, and for a missing ids argument or mismatched lengths.
+   * @example
+   * index.upsert([vectorFor17], [17]);
+   */
+  upsert(vectors: EmbeddingsInput, ids: ArrayLike<number>): number {
+    const caller = "index.upsert";
+    this.live(caller);
+    if (ids === undefined) throw new TypeError(`${caller}: ids is undefined; upsert needs one id per row`);
+    const matrix = this.prepare(caller, toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }), "vectors");
+    const rowIds = this.checkNewIds(caller, ids, matrix.rows, "any");
+    const int8 = this.int8OrCalibrate(caller, matrix);
+    const replaced = Array.from(rowIds, (id) => this.ids.find(id)).filter((row) => row >= 0);
+    this.append(caller, rowIds, (shard, ptr, column, first, count) => {
+      if (column === "int8") int8!.encodeRows(shard.arena, ptr, matrix, first, count);
+      else this[column]!.encodeRows(shard.arena, ptr, matrix, first, count);
+    }, int8, replaced);
+    return replaced.length;
+  }
+
+  /**
+   * Adds codes quantized elsewhere: sentence-transformers' `quantize_embeddings` or
+   * transformers.js output. The index takes the columns it keeps: `binary` for a binary scan,
+   * `int8` for an int8 scan or int8 rescoring (made with this index's ranges). An index that
+   * keeps float32 vectors needs them: use `add`.
+   *
+   * @param codes `{ binary?, int8? }`: rows back to back, ceil(storedDims / 8) bytes or storedDims codes each.
+   * @param ids as for `add`.
+   * @returns the ids of the added rows.
+   * @throws TypeError for a wrong typed array, a column the index does not use or one it needs
+   *   missing; RangeError for byte lengths, nonzero padding bits, missing ranges, or ids as `add`.
+   * @example
+   * const { data } = quantize(vectors, "ubinary"); // or sentence-transformers' output
+   * index.addQuantized({ binary: data });
+   */
+  addQuantized(codes: QuantizedCodes, ids?: ArrayLike<number>): Uint32Array {
+    const caller = "index.addQuantized";
+    this.live(caller);
+    if (typeof codes !== "object" || codes === null) {
+      throw new TypeError(`${caller}: codes must be an object like { binary: Uint8Array }, got ${describe(codes)}`);
+    }
+    if (this.float32 !== undefined) {
+      throw new TypeError(`${caller}: this index keeps float32 vectors (precision ${this.precision}, rescore ${this.rescore}), which codes cannot provide; use add`);
+    }
+    for (const key of Object.keys(codes)) {
+      if (key !== "binary" && key !== "int8") throw new TypeError(`${caller}: codes.${key} is not a column; codes may have binary and int8`);
+    }
+    const columns = (["binary", "int8"] as const).filter((column) => this.widths[column] > 0);
+    for (const column of ["binary", "int8"] as const) {
+      const given = codes[column] !== undefined;
+      const used = columns.includes(column);
+      if (given && !used) throw new TypeError(`${caller}: codes.${column} was given, but this index does not keep ${column} codes (it keeps ${columns.join(" and ")})`);
+      if (!given && used) throw new TypeError(`${caller}: codes.${column} is missing; this index keeps ${columns.join(" and ")} codes`);
+    }
+    const copies: Partial<Record<"binary" | "int8", Uint8Array>> = {};
+    let rows = -1;
+    for (const column of columns) {
+      const value: unknown = codes[column];
+      const expected = column === "binary" ? "a Uint8Array (ubinary) or Int8Array (binary)" : "an Int8Array";
+      if (!(value instanceof Int8Array || (column === "binary" && value instanceof Uint8Array))) {
+        throw new TypeError(`${caller}: codes.${column} is ${describe(value)}; expected ${expected}`);
+      }
+      const width = this.widths[column];
+      const copy = new Uint8Array(value.length);
+      copy.set(value instanceof Int8Array ? new Uint8Array(value.buffer, value.byteOffset, value.length) : value);
+      if (copy.length === 0 || copy.length % width !== 0) {
+        throw new RangeError(`${caller}: codes.${column} has ${copy.length} bytes, not a positive multiple of ${width} (bytes per row)`);
+      }
+      if (rows >= 0 && copy.length / width !== rows) {
+        throw new RangeError(`${caller}: codes.binary holds ${rows} rows but codes.int8 holds ${copy.length / width}`);
+      }
+      rows = copy.length / width;
+      if (column === "binary" && value instanceof Int8Array) for (let i = 0; i < copy.length; i++) copy[i] ^= 0x80;
+      if (column === "binary" && this.storedDims % 8 !== 0) {
+        const padding = 0xff >> (this.storedDims % 8);
+        for (let r = 0; r < rows; r++) {
+          if ((copy[(r + 1) * width - 1] & padding) !== 0) {
+            throw new RangeError(`${caller}: codes.binary row ${r} sets padding bits past dimension ${this.storedDims}; they must be 0 (packbits pads with zeros)`);
+          }
+        }
+      }
+      copies[column] = copy;
+    }
+    if (columns.includes("int8") && this.int8 === undefined) {
+      throw new RangeError(`${caller}: int8 codes need the ranges they were made with: pass ranges to Index.create or call index.calibrate(sample) first`);
+    }
+    const rowIds = this.checkNewIds(caller, ids, rows, "new");
+    this.append(caller, rowIds, (shard, ptr, column, first, count) => {
+      const width = this.widths[column];
+      shard.arena.u8.set(copies[column as "binary" | "int8"]!.subarray(first * width, (first + count) * width), ptr);
+    }, this.int8);
+    return rowIds;
+  }
+
+  /**
+   * Removes the rows with these ids; ids the index does not hold are skipped. Searches called
+   * before it still see the rows; searches called after never return them.
+   *
+   * @param ids integers in [0, 2^32): an array, a typed array or any iterable.
+   * @returns how many of the ids were in the index.
+   * @throws TypeError/RangeError for an id that is not an integer in range (nothing is removed then).
+   * @example
+   * index.remove([17, 42]);
+   */
+  remove(ids: Iterable<number> | ArrayLike<number>): number {
+    const caller = "index.remove";
+    this.live(caller);
+    const list = readIds(caller, ids, "ids");
+    const removed: Array<{ shard: Shard; row: number }> = [];
+    for (const id of list) {
+      const row = this.ids.find(id);
+      if (row < 0) continue;
+      const at = this.locate(row);
+      at.shard.remove(at.row);
+      this.ids.removed(id);
+      removed.push(at);
+    }
+    if (removed.length > 0) this.afterSearches(() => removed.forEach(({ shard, row }) => killFollowing(shard, row)));
+    return removed.length;
+  }
+
+  /**
+   * Whether the index holds `id`.
+   *
+   * @param id an integer in [0, 2^32).
+   * @throws TypeError/RangeError when `id` is not such an integer.
+   * @example
+   * if (!index.has(17)) index.add([vector], [17]);
+   */
+  has(id: number): boolean {
+    const caller = "index.has";
+    this.live(caller);
+    checkId(caller, "id", id);
+    return this.ids.find(id) >= 0;
+  }
+
+  /**
+   * Reclaims the memory of removed rows: every shard that has some is copied, live rows only, into
+   * a new memory of the size they need, and the old memory is released (`memoryBytes` goes down
+   * when enough was removed). Results are identical before and after. It waits for the searches
+   * called before it; searches called after it answer as they would have without it.
+   *
+   * @returns a promise that resolves when the shards are replaced.
+   * @throws (rejects) RangeError when there is no memory for the copy (maxMemoryBytes): the shards
+   *   compacted by then stay compacted, results are unchanged.
+   * @example
+   * index.remove(staleIds);
+   * await index.compact();
+   */
+  async compact(): Promise<void> {
+    const caller = "index.compact";
+    this.live(caller);
+    await new Promise<void>((resolve, reject) => {
+      this.afterSearches(async () => {
+        try {
+          await this.compactShards(caller);
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  /**
    * The `k` nearest vectors to `query` (default k = 10): best first, ties by smaller id; fewer
-   * when the index holds fewer. See the README for what each precision's score estimates.
+   * when the index (or the filter) allows fewer. See the README for what each precision's score estimates.
    *
    * @param query `dims` values.
-   * @param options `k` (positive integer) and `rescoreMultiplier` (positive integer, default 4).
-   * @returns a promise of `{ ids, scores }`; it rejects with TypeError/RangeError for bad input.
+   * @param options `k` (positive integer), `rescoreMultiplier` (positive integer, default 4), `filter`.
+   * @returns a promise of `{ ids, scores }`; it rejects with TypeError/RangeError for bad input,
+   *   or with the error a filter predicate threw.
    * @example
-   * const { ids, scores } = await index.search(queryVector, { k: 5 });
+   * const { ids, scores } = await index.search(queryVector, { k: 5, filter: new Set([1, 2, 3]) });
    */
   async search(query: Float32Array | readonly number[], options: SearchOptions = {}): Promise<SearchResult> {
     const caller = "index.search";
     this.live(caller);
-    const { k, multiplier } = this.checkSearchOptions(caller, options);
+    const { k, multiplier, filter } = this.checkSearchOptions(caller, options);
     const vector = toVector(caller, query, this.dims);
     const prepared = this.prepare(caller, { data: vector, rows: 1, cols: this.dims }, "query").data;
-    return (await this.searchPrepared(caller, [prepared], k, multiplier))[0];
+    return (await this.enqueueSearch(caller, [prepared], k, multiplier, this.snapshot(caller, filter)))[0];
   }
 
   /**
    * `search` for many queries; every query is validated before any is run.
    *
    * @param queries rows of `dims` values in any accepted shape.
-   * @param options as for `search`.
+   * @param options as for `search`; the filter applies to every query.
    * @returns a promise of one `{ ids, scores }` per query, in order.
    * @example
    * const results = await index.searchBatch([q1, q2, q3], { k: 10 });
@@ -307,88 +545,233 @@ export class Index {
   async searchBatch(queries: EmbeddingsInput, options: SearchOptions = {}): Promise<SearchResult[]> {
     const caller = "index.searchBatch";
     this.live(caller);
-    const { k, multiplier } = this.checkSearchOptions(caller, options);
+    const { k, multiplier, filter } = this.checkSearchOptions(caller, options);
     const matrix = this.prepare(caller, toMatrix(caller, queries, { dims: this.dims, name: "queries" }), "queries");
-    const rows = Array.from({ length: matrix.rows }, (_, r) => matrix.data.subarray(r * this.storedDims, (r + 1) * this.storedDims));
-    return this.searchPrepared(caller, rows, k, multiplier);
+    const rows = Array.from({ length: matrix.rows }, (_, r) => matrix.data.slice(r * this.storedDims, (r + 1) * this.storedDims));
+    return this.enqueueSearch(caller, rows, k, multiplier, this.snapshot(caller, filter));
   }
 
-  /** Frees the index's memory. Every later call throws; disposing twice is harmless. */
+  /** Frees the index's memory. Every later call throws; pending searches reject; disposing twice is harmless. */
   dispose(): void {
-    this.pool?.terminate();
-    this.pool = undefined;
-    this.arena = undefined;
-    this.store.segments.length = 0;
-    this.idSet = undefined;
+    this.disposed = true;
+    for (const shard of this.shardList) shard.dispose();
+    for (const shard of this.building) shard.dispose();
+    this.shardList = [];
+    this.building.clear();
   }
 
   // ---- validation ----------------------------------------------------------------------
 
-  private live(caller: string): Arena {
-    if (this.arena === undefined) throw new TypeError(`${caller}: this index was disposed; create a new one`);
-    return this.arena;
+  private live(caller: string): void {
+    if (this.disposed) throw new TypeError(`${caller}: this index was disposed; create a new one`);
   }
 
-  private checkSearchOptions(caller: string, options: SearchOptions): { k: number; multiplier: number } {
+  private checkSearchOptions(caller: string, options: SearchOptions): { k: number; multiplier: number; filter: Filter | undefined } {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${caller}: options must be an object like { k: 10 }, got ${describe(options)}`);
+    }
+    const filter = options.filter;
+    if (filter !== undefined && typeof filter !== "function" && !isIterable(filter)) {
+      throw new TypeError(`${caller}: filter is ${describe(filter)}; expected an iterable of ids (Set, array, Uint32Array) or a function (id) => boolean`);
     }
     return {
       k: checkInteger(caller, "k", options.k ?? 10, 1, 2 ** 31 - 1),
       multiplier: checkInteger(caller, "rescoreMultiplier", options.rescoreMultiplier ?? 4, 1, 2 ** 16),
+      filter,
     };
   }
 
-  /** Validates ids for `rows` new rows (or makes default ones) without recording them. */
-  private checkIds(caller: string, ids: ArrayLike<number> | undefined, rows: number): Uint32Array {
+  /**
+   * Validates ids for `rows` rows (or makes default ones) without recording them: no id twice,
+   * and (`new`) none the index holds.
+   */
+  private checkNewIds(caller: string, ids: ArrayLike<number> | undefined, rows: number, held: "new" | "any"): Uint32Array {
     if (ids === undefined) {
-      if (this.nextId + rows - 1 > MAX_ID) {
+      if (this.ids.nextId + rows - 1 > MAX_ID) {
         throw new RangeError(`${caller}: default ids would pass ${MAX_ID}; pass ids explicitly`);
       }
-      return Uint32Array.from({ length: rows }, (_, i) => this.nextId + i);
+      return Uint32Array.from({ length: rows }, (_, i) => this.ids.nextId + i);
     }
     if (!(Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView)))) {
       throw new TypeError(`${caller}: ids is ${describe(ids)}; expected an array of integers`);
     }
     if (ids.length !== rows) {
-      throw new RangeError(`${caller}: ids has ${ids.length} entries but vectors has ${rows} rows`);
+      throw new RangeError(`${caller}: ids has ${ids.length} entries but there are ${rows} rows`);
     }
+    const copy = Array.from({ length: rows }, (_, i) => ids[i]);
     const batch = new Set<number>();
-    for (let i = 0; i < rows; i++) {
-      const id = ids[i];
-      if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > MAX_ID) {
-        const kind = typeof id === "number" ? RangeError : TypeError;
-        throw new kind(`${caller}: ids[${i}] is ${describe(id)}; ids must be integers from 0 to ${MAX_ID}`);
-      }
-      if (batch.has(id) || this.hasId(id)) {
-        throw new RangeError(`${caller}: ids[${i}] = ${id} is a duplicate${batch.has(id) ? " within this call" : " of an id already in the index"}`);
+    copy.forEach((id, i) => {
+      checkId(caller, `ids[${i}]`, id);
+      if (batch.has(id)) throw new RangeError(`${caller}: ids[${i}] = ${id} appears twice in this call`);
+      if (held === "new" && this.ids.find(id) >= 0) {
+        throw new RangeError(`${caller}: ids[${i}] = ${id} is already in the index (upsert replaces vectors)`);
       }
       batch.add(id);
+    });
+    return Uint32Array.from(copy);
+  }
+
+  /** The int8 codec to write with: the one set, or one calibrated on this first add's rows. */
+  private int8OrCalibrate(caller: string, matrix: Matrix): Int8Codec | undefined {
+    if (!this.usesInt8 || this.int8 !== undefined) return this.int8;
+    if (matrix.rows < MIN_AUTO_CALIBRATION_ROWS) {
+      throw new RangeError(
+        `${caller}: int8 codes need ranges; this first add has ${matrix.rows} rows, fewer than the ` +
+          `${MIN_AUTO_CALIBRATION_ROWS} needed to calibrate on them. Pass ranges to Index.create or call index.calibrate(sample) first`,
+      );
     }
-    return Uint32Array.from(ids);
+    return new Int8Codec(this.storedDims, rangesOf(matrix));
   }
 
-  private hasId(id: number): boolean {
-    return this.denseIds ? id < this.store.size : this.idSet!.has(id);
+  // ---- rows and shards --------------------------------------------------------------------
+
+  /** Rows appended over every shard (live or removed): global row numbers run below it. */
+  private get appendedRows(): number {
+    const last = this.shardList.at(-1);
+    return last === undefined ? 0 : last.offset + last.rows;
   }
 
-  private rememberIds(ids: Uint32Array): void {
-    const start = this.store.size - ids.length;
-    if (this.denseIds && ids.every((id, i) => id === start + i)) {
-      this.nextId = this.store.size;
+  /** The shard and shard row of a global row. */
+  private locate(row: number): { shard: Shard; row: number } {
+    let lo = 0;
+    let hi = this.shardList.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.shardList[mid].offset <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    const shard = this.shardList[lo];
+    return { shard, row: row - shard.offset };
+  }
+
+  private newShard(caller: string): Shard {
+    return new Shard(caller, {
+      widths: this.widths, maxBytes: this.shardBytes, shared: this.shared, path: this.path, budget: this.budget,
+    });
+  }
+
+  /**
+   * Appends rows with `rowIds`, their columns written by `write`, after reserving room in the
+   * last shard and new ones as needed: every step that can fail comes before the first write.
+   * `replaced` global rows are removed in the same step (upsert).
+   */
+  private append(
+    caller: string, rowIds: Uint32Array,
+    write: (shard: Shard, ptr: number, column: "binary" | "int8" | "float32", first: number, count: number) => void,
+    int8: Int8Codec | undefined, replaced: number[] = [],
+  ): void {
+    const rows = rowIds.length;
+    const placed: Array<{ shard: Shard; slots: Slot[] }> = [];
+    const fresh: Shard[] = [];
+    let shard = this.shardList.at(-1)!;
+    let left = rows;
+    try {
+      for (;;) {
+        // One reservation per shard: a shard's rows become visible (and its room changes) only at commit.
+        const room = Math.min(left, shard.store.room());
+        if (room > 0) {
+          const slots = shard.store.reserve(caller, room);
+          for (const slot of slots) slot.first += rows - left; // its rows' place among all appended rows
+          placed.push({ shard, slots });
+        }
+        left -= room;
+        if (left === 0) break;
+        if (room === 0 && shard.rows === 0) {
+          throw new RangeError(
+            `${caller}: no memory for another row: a new shard would exceed maxMemoryBytes ${this.budget.limit} ` +
+              `(the index holds ${this.memoryBytes} bytes); nothing was changed`,
+          );
+        }
+        shard = this.newShard(caller);
+        fresh.push(shard);
+        this.building.add(shard);
+      }
+    } catch (error) {
+      for (const s of fresh) {
+        s.dispose();
+        this.building.delete(s);
+      }
+      throw error;
+    }
+    // Nothing below can fail.
+    for (const s of fresh) this.building.delete(s);
+    if (int8 !== this.int8) this.int8 = int8;
+    const firstGlobal = this.appendedRows;
+    for (const { shard: s, slots } of placed) {
+      if (!this.shardList.includes(s)) {
+        s.offset = this.appendedRows;
+        this.shardList.push(s);
+        if (this.threads > 1) s.startWorkers(caller, this.threads - 1).catch(() => {});
+      }
+      for (const slot of slots) {
+        const { segment, offset, count, first } = slot;
+        s.arena.u32.set(rowIds.subarray(first, first + count), (segment.ptr.ids >> 2) + offset);
+        for (const column of ["binary", "int8", "float32"] as const) {
+          if (this.widths[column] > 0) write(s, segment.ptr[column] + offset * this.widths[column], column, first, count);
+        }
+      }
+      const before = s.rows;
+      s.store.commit(slots);
+      s.appended(before, s.rows);
+    }
+    for (const row of replaced) {
+      const at = this.locate(row);
+      at.shard.remove(at.row);
+      this.ids.removed(at.shard.store.idOf(at.row));
+    }
+    this.ids.appended(rowIds, firstGlobal);
+    if (replaced.length > 0) {
+      const killed = replaced.map((row) => this.locate(row));
+      this.afterSearches(() => killed.forEach(({ shard: s, row }) => killFollowing(s, row)));
+    }
+  }
+
+  /** Runs `task` now if no search is pending, else after the searches called before it. */
+  private afterSearches(task: () => void | Promise<void>): void {
+    if (this.pending === 0) {
+      const result = task();
+      if (result instanceof Promise) {
+        this.pending++;
+        this.queue = result.finally(() => this.pending--);
+      }
       return;
     }
-    if (this.denseIds) {
-      this.idSet = new Set(Array.from({ length: start }, (_, i) => i));
-      this.denseIds = false;
-    }
-    for (const id of ids) {
-      this.idSet!.add(id);
-      if (id >= this.nextId) this.nextId = id + 1;
-    }
+    this.pending++;
+    this.queue = this.queue.then(task).catch(() => {}).finally(() => this.pending--);
   }
 
-  // ---- the pipeline ----------------------------------------------------------------------
+  /** Replaces every shard that has removed rows with a compact copy of its live rows. */
+  private async compactShards(caller: string): Promise<void> {
+    for (const old of [...this.shardList]) {
+      if (this.disposed) return;
+      if (old.killed === 0) continue;
+      const target = this.newShard(caller);
+      this.building.add(target);
+      try {
+        if (this.threads > 1) await target.startWorkers(caller, this.threads - 1).catch(() => {});
+        if (this.disposed) return;
+        old.copyLiveInto(caller, target);
+      } catch (error) {
+        target.dispose();
+        throw error;
+      } finally {
+        this.building.delete(target);
+      }
+      const at = this.shardList.indexOf(old);
+      const isLast = at === this.shardList.length - 1;
+      if (target.rows === 0 && !isLast) this.shardList.splice(at, 1);
+      else this.shardList[at] = target;
+      old.dispose();
+      let offset = 0;
+      for (const shard of this.shardList) {
+        shard.offset = offset;
+        offset += shard.rows;
+      }
+    }
+    this.ids.rebuild();
+  }
+
+  // ---- search ----------------------------------------------------------------------------
 
   /** MRL truncation and normalization, as configured. */
   private prepare(caller: string, matrix: Matrix, name: string): Matrix {
@@ -396,130 +779,132 @@ export class Index {
     return truncateMatrix(caller, matrix, this.storedDims, this.normalize, name);
   }
 
-  private setRanges(ranges: Ranges): void {
-    this.ranges = ranges;
-    this.steps = stepsOf(ranges);
-    this.decoder = int8Decoder(ranges);
-  }
-
-  /** Quantizes the slot's rows straight into the segment's columns. */
-  private write(arena: Arena, slot: Slot, matrix: Matrix, ids: Uint32Array): void {
-    const { segment, offset, count, first } = slot;
-    const { ptr } = segment;
-    const { binary, int8 } = this.store.widths;
-    const d = this.storedDims;
-    arena.u32.set(ids.subarray(first, first + count), (ptr.ids >> 2) + offset);
-    if (ptr.float32) arena.f32.set(matrix.data.subarray(first * d, (first + count) * d), (ptr.float32 >> 2) + offset * d);
-    if (ptr.binary) {
-      const u8 = arena.u8;
-      for (let r = 0; r < count; r++) packBitsRow(matrix.data, (first + r) * d, d, u8, ptr.binary + (offset + r) * binary, 0);
-    }
-    if (ptr.int8) {
-      const i8 = arena.i8;
-      for (let r = 0; r < count; r++) {
-        quantizeRow(matrix.data, (first + r) * d, d, this.ranges!.min, this.steps!, i8, ptr.int8 + (offset + r) * int8, -128);
+  /**
+   * What a search called now may see: each shard's rows so far and, with a filter, the allowed
+   * live rows (a predicate runs here, once per live row, not inside the scan).
+   */
+  private snapshot(caller: string, filter: Filter | undefined): Snapshot {
+    const shards = this.shardList;
+    if (filter === undefined) return shards.map((shard) => ({ shard, limit: shard.rows }));
+    const allowed = shards.map(() => [] as number[]);
+    if (typeof filter === "function") {
+      shards.forEach((shard, s) => {
+        for (const segment of shard.store.segments) {
+          const u32 = shard.arena.u32;
+          for (let r = 0; r < segment.count; r++) {
+            const row = segment.rowStart + r;
+            if (shard.isAlive(row) && filter(u32[(segment.ptr.ids >> 2) + r])) allowed[s].push(row);
+          }
+        }
+      });
+    } else {
+      let i = 0;
+      for (const id of filter as Iterable<unknown>) {
+        checkId(caller, `filter's entry ${i++}`, id);
+        const row = this.ids.find(id as number);
+        if (row < 0) continue;
+        const at = this.locate(row);
+        allowed[shards.indexOf(at.shard)].push(at.row);
       }
     }
+    return shards.map((shard, s) => {
+      const limit = shard.rows;
+      const rows = Uint32Array.from(allowed[s]).sort();
+      const unique = rows.filter((row, i) => i === 0 || row !== rows[i - 1]);
+      if (unique.length * LIST_FILTER_RATIO <= limit) return { shard, limit, list: unique };
+      const bitmap = new Uint8Array(Math.ceil(limit / 8));
+      for (const row of unique) bitmap[row >> 3] |= 1 << (row & 7);
+      return { shard, limit, bitmap };
+    });
   }
 
-  /** Searches prepared (truncated, normalized) queries, in blocks that share one pass over the rows. */
-  private searchPrepared(caller: string, queries: Float32Array[], k: number, multiplier: number): Promise<SearchResult[]> {
-    // A search sees exactly the rows added before it was called, even when it waits in the queue.
-    // Searches share scratch memory (and, threaded, the workers' heaps), and a search awaits
-    // between its scan and its drain, so concurrent calls queue up and run one at a time.
-    const rows = this.store.size;
-    const run = this.searchQueue.then(() => this.runSearch(caller, queries, k, multiplier, rows));
-    this.searchQueue = run.catch(() => {});
+  /** Queues a search behind the ones called before it (they share scratch memory and workers). */
+  private enqueueSearch(caller: string, queries: Float32Array[], k: number, multiplier: number, snapshot: Snapshot): Promise<SearchResult[]> {
+    this.pending++;
+    const run = this.queue.then(() => this.runSearch(caller, queries, k, multiplier, snapshot));
+    this.queue = run.catch(() => {}).finally(() => this.pending--);
     return run;
   }
 
-  private async runSearch(caller: string, queries: Float32Array[], k: number, multiplier: number, size: number): Promise<SearchResult[]> {
-    this.live(caller);
-    if (size === 0) return queries.map(() => ({ ids: new Uint32Array(0), scores: new Float32Array(0) }));
+  private async runSearch(caller: string, queries: Float32Array[], k: number, multiplier: number, snapshot: Snapshot): Promise<SearchResult[]> {
+    this.checkNotDisposed(caller);
+    const scans = snapshot.map(following).filter((scan) => scan.limit > 0 && (scan.list === undefined || scan.list.length > 0));
     const twoStage = this.rescore !== "none";
-    const firstK = Math.min(size, twoStage ? k * multiplier : k);
+    const rows = scans.reduce((sum, scan) => sum + (scan.list?.length ?? scan.limit), 0);
+    const firstK = Math.min(Math.max(rows, 1), twoStage ? k * multiplier : k);
+    const codec = this.precision === "int8" ? this.int8 : this[this.precision];
     const results: SearchResult[] = [];
     for (let start = 0; start < queries.length; start += QUERY_BLOCK) {
       const block = queries.slice(start, start + QUERY_BLOCK);
-      const { candidates, int8Queries } = await this.firstStage(caller, block, firstK, size);
+      if (scans.length === 0 || codec === undefined) {
+        block.forEach(() => results.push({ ids: new Uint32Array(0), scores: new Float32Array(0) }));
+        continue;
+      }
+      const encoded = block.map((query) => codec.encodeQuery(query));
+      const perShard: Array<{ scan: (typeof scans)[number]; lists: Awaited<ReturnType<Shard["scan"]>> }> = [];
+      for (const scan of scans) {
+        const lists = await scan.shard.scan(caller, codec, block, encoded, firstK, scan, this.threads, this.parallelMinBytes);
+        this.checkNotDisposed(caller);
+        perShard.push({ scan, lists });
+      }
       block.forEach((query, q) => {
-        results.push(twoStage ? this.rescoreCandidates(caller, query, candidates[q], k) : this.firstStageResult(candidates[q], int8Queries?.[q], k));
+        const merged = mergeCandidates(perShard.map(({ scan, lists }) => ({ candidates: lists[q], shard: scans.indexOf(scan) })), firstK);
+        results.push(twoStage
+          ? this.rescoreCandidates(caller, query, merged, scans.map((scan) => scan.shard), k)
+          : finish(Uint32Array.from(merged.slice(0, k), (c) => c.id), Float32Array.from(merged.slice(0, k), (c) => codec.score(c.key, encoded[q]))));
       });
     }
     return results;
   }
 
-  /** Encodes the queries for the scan precision and runs the fused scan + top-k over every segment. */
-  private async firstStage(
-    caller: string, queries: Float32Array[], k: number, rows: number,
-  ): Promise<{ candidates: Candidates[]; int8Queries?: Int8Query[] }> {
-    const arena = this.arena!;
-    const d = this.storedDims;
-    const kernel: ScanKernel = this.precision === "binary" ? "hamming_u1" : this.precision === "int8" ? "dot_i16i8" : "dot_f32";
-    const dims = this.precision === "binary" ? this.store.widths.binary : d;
-    const queryBytes = Math.ceil((this.precision === "binary" ? dims : this.precision === "int8" ? intQueryBytes(arena.path, d, true) : 4 * d) / 16) * 16;
-    const at = arena.scratchFor(caller, "queries", queryBytes * queries.length);
-    const int8Queries = this.precision === "int8" ? queries.map((q) => encodeInt8Query(q, this.decoder!)) : undefined;
-    queries.forEach((query, q) => {
-      const ptr = at + q * queryBytes;
-      if (this.precision === "binary") packBitsRow(query, 0, d, arena.u8, ptr, 0);
-      else if (int8Queries) writeIntQuery(arena.u8, ptr, int8Queries[q].codes, arena.path);
-      else arena.f32.set(query, ptr >> 2);
-    });
-    const job: ScanJob = { kernel, dims, queries: at, queryBytes, queryCount: queries.length };
-    // Each thread scans its own rows into its own heaps; this thread takes the first share.
-    // Waking a worker costs about 0.1 ms: below parallelMinBytes of work per thread, fewer threads scan.
-    const rowBytes = this.store.widths[this.precision];
-    // A block of queries does about that much work per byte for each query.
-    const parts = Math.max(1, Math.min(this.threads, Math.floor((rows * rowBytes * queries.length) / this.parallelMinBytes)));
-    const shares = splitRows(this.store.segments, rows, this.precision, rowBytes, parts);
-    const heaps = shares.map((_, t) => allocateHeaps(arena, caller, `heaps${t}`, queries.length, k));
-    const remote = shares.slice(1).map((rows, w) => this.pool!.scan(w, job, rows, heaps[w + 1].list, heaps[w + 1].heaps[0]));
-    runScan(arena.kernels, job, shares[0], heaps[0].list, heaps[0].heaps[0]);
-    // Wait for every worker, even after a failure, so none is still writing a heap the next search reuses.
-    const failed = (await Promise.allSettled(remote)).find((r) => r.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    const perThread = heaps.map((set) => drainHeaps(arena, set));
-    return { candidates: queries.map((_, q) => mergeCandidates(perThread.map((lists) => lists[q]), k)), int8Queries };
-  }
-
-  /** Results straight from the first stage: its keys turned into scores. */
-  private firstStageResult(candidates: Candidates, int8Query: Int8Query | undefined, k: number): SearchResult {
-    const scores = Float32Array.from(candidates.keys, (key) =>
-      this.precision === "binary" ? binaryScore(-key, this.storedDims) : int8Query ? int8Score(key, int8Query) : keyToF32(key));
-    return finish(candidates.ids.slice(0, k), scores.slice(0, k));
+  private checkNotDisposed(caller: string): void {
+    if (this.disposed) throw new Error(`${caller}: the index was disposed while this search was pending`);
   }
 
   /** Second stage: scores only the candidates, with int8 codes or floats, and keeps the best k. */
-  private rescoreCandidates(caller: string, query: Float32Array, candidates: Candidates, k: number): SearchResult {
-    const arena = this.arena!;
-    const n = candidates.rows.length;
-    const column: Column = this.rescore === "int8" ? "int8" : "float32";
-    const rowPtrs = arena.scratchFor(caller, "rowPtrs", n * 4);
-    const out = arena.scratchFor(caller, "scores", n * 4);
-    let int8Query: Int8Query | undefined;
-    let q: number;
-    if (this.rescore === "int8") {
-      int8Query = encodeInt8Query(query, this.decoder!);
-      q = arena.scratchFor(caller, "rescoreQuery", intQueryBytes(arena.path, this.storedDims, true));
-      writeIntQuery(arena.u8, q, int8Query.codes, arena.path);
-    } else {
-      q = arena.scratchFor(caller, "rescoreQuery", this.storedDims * 4);
-      arena.f32.set(query, q >> 2);
-    }
-    const u32 = arena.u32;
-    for (let i = 0; i < n; i++) u32[(rowPtrs >> 2) + i] = this.store.address(column, candidates.rows[i]);
-    if (int8Query) arena.kernels.dot_i16i8_rows(q, rowPtrs, this.storedDims, n, out);
-    else arena.kernels.dot_f32_rows(q, rowPtrs, this.storedDims, n, out);
-
-    const raw = int8Query ? arena.i32.slice(out >> 2, (out >> 2) + n) : arena.f32.slice(out >> 2, (out >> 2) + n);
-    const order = Array.from({ length: n }, (_, i) => i);
-    order.sort((a, b) => raw[b] - raw[a] || candidates.ids[a] - candidates.ids[b]);
+  private rescoreCandidates(caller: string, query: Float32Array, candidates: Located[], shards: Shard[], k: number): SearchResult {
+    const precision = this.rescore as "int8" | "float32";
+    const encoded: EncodedQuery = precision === "int8" ? this.int8!.encodeQuery(query) : {};
+    const raw = new Float64Array(candidates.length);
+    shards.forEach((shard, s) => {
+      const mine = candidates.map((c, i) => (c.shard === s ? i : -1)).filter((i) => i >= 0);
+      if (mine.length === 0) return;
+      const values = shard.rescore(caller, precision, this.storedDims, query, encoded, mine.map((i) => candidates[i].row));
+      mine.forEach((i, j) => (raw[i] = values[j]));
+    });
+    const order = Array.from(candidates.keys()).sort((a, b) => raw[b] - raw[a] || candidates[a].id - candidates[b].id);
     const best = order.slice(0, k);
-    const ids = Uint32Array.from(best, (i) => candidates.ids[i]);
-    const scores = Float32Array.from(best, (i) => (int8Query ? int8Score(raw[i], int8Query) : raw[i]));
+    const ids = Uint32Array.from(best, (i) => candidates[i].id);
+    const scores = Float32Array.from(best, (i) => (precision === "int8" ? this.int8!.score(raw[i], encoded) : raw[i]));
     return finish(ids, scores);
   }
+}
+
+/** A snapshot entry followed through compactions: the shard its rows are in now, renumbered. */
+function following(scan: Snapshot[number]): Snapshot[number] {
+  let { shard, limit, list, bitmap } = scan;
+  while (shard.successor !== undefined) {
+    const { shard: next, rank } = shard.successor;
+    if (bitmap !== undefined) {
+      const rows: number[] = [];
+      for (let row = 0; row < limit; row++) if (bitmap[row >> 3] & (1 << (row & 7))) rows.push(rank(row));
+      bitmap = new Uint8Array(Math.ceil(rank(limit) / 8));
+      for (const row of rows) bitmap[row >> 3] |= 1 << (row & 7);
+    }
+    if (list !== undefined) list = list.map(rank);
+    limit = rank(limit);
+    shard = next;
+  }
+  return { shard, limit, list, bitmap };
+}
+
+/** Clears a row for the scans in whichever shard it lives in now (compactions move rows). */
+function killFollowing(shard: Shard, row: number): void {
+  while (shard.successor !== undefined) {
+    row = shard.successor.rank(row);
+    shard = shard.successor.shard;
+  }
+  shard.kill(row);
 }
 
 /**
@@ -529,6 +914,45 @@ export class Index {
 function finish(ids: Uint32Array, scores: Float32Array): SearchResult {
   const order = Array.from(ids.keys()).sort((a, b) => scores[b] - scores[a] || ids[a] - ids[b]);
   return { ids: Uint32Array.from(order, (i) => ids[i]), scores: Float32Array.from(order, (i) => scores[i]) };
+}
+
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function";
+}
+
+/** Throws unless `id` is an integer in [0, 2^32). */
+function checkId(caller: string, name: string, id: unknown): asserts id is number {
+  if (typeof id !== "number") {
+    throw new TypeError(`${caller}: ${name} is ${describe(id)}; ids must be integers from 0 to ${MAX_ID}`);
+  }
+  if (!Number.isInteger(id) || id < 0 || id > MAX_ID) {
+    throw new RangeError(`${caller}: ${name} is ${describe(id)}; ids must be integers from 0 to ${MAX_ID}`);
+  }
+}
+
+/** Reads and checks every id of an array or iterable before anything is done with them. */
+function readIds(caller: string, ids: Iterable<number> | ArrayLike<number>, name: string): number[] {
+  let list: unknown[];
+  if (Array.isArray(ids) || (ArrayBuffer.isView(ids) && !(ids instanceof DataView))) list = Array.from(ids as ArrayLike<number>);
+  else if (isIterable(ids)) list = Array.from(ids);
+  else throw new TypeError(`${caller}: ${name} is ${describe(ids)}; expected an array, typed array or iterable of ids`);
+  list.forEach((id, i) => checkId(caller, `${name}[${i}]`, id));
+  return list as number[];
+}
+
+/** Throws a RangeError when one shard could not hold a single segment of rows besides its scratch. */
+function checkShardBytes(caller: string, shardBytes: number, storedDims: number, precision: ScanPrecision, rescore: RescorePrecision): void {
+  const uses = (p: ScanPrecision) => precision === p || rescore === p;
+  const rowBytes = 4 + (uses("binary") ? Math.ceil(storedDims / 8) : 0) + (uses("int8") ? storedDims : 0) + (uses("float32") ? storedDims * 4 : 0);
+  const pages = Math.floor(shardBytes / PAGE_BYTES);
+  const scratch = Math.max(64 * 1024, Math.min(Math.floor((pages * PAGE_BYTES) / 8), 64 * 1024 * 1024));
+  const needed = PAGE_BYTES + scratch + 128 * rowBytes + 1024;
+  if (pages * PAGE_BYTES < needed) {
+    throw new RangeError(
+      `${caller}: shardBytes must leave room for at least one segment of rows besides scratch memory: ` +
+        `${needed} bytes or more for rows of ${rowBytes} bytes, got ${shardBytes}`,
+    );
+  }
 }
 
 /** Cores available to this process (Node), or to this page (browsers). */

@@ -14,6 +14,9 @@ import { choosePath, type KernelPath, type PathChoice, RELAXED_POLICIES, type Re
 export interface KernelExports {
   readonly HEAP_BASE: WebAssembly.Global;
   readonly HEAP_HEADER: WebAssembly.Global;
+  readonly DESC_BYTES: WebAssembly.Global;
+  /** The index's scan: a descriptor in memory says what to scan (assembly/scan.ts DESC_*; src/scan.ts writes it). */
+  scan_topk(desc: number): void;
   hamming_u1(query: number, base: number, bytes: number, count: number, out: number): void;
   hamming_u1_topk(query: number, base: number, bytes: number, count: number, ids: number, rowBase: number, heap: number): void;
   dot_i8(query: number, base: number, dims: number, count: number, out: number): void;
@@ -173,12 +176,23 @@ export function buildFor(path: KernelPath, shared: boolean): Build {
 
 const alignUp = (value: number, align: number) => Math.ceil(value / align) * align;
 
+/** A ceiling shared by several arenas (an index's shards): `used()` is what they hold together. */
+export interface MemoryBudget {
+  readonly limit: number;
+  used(): number;
+}
+
+/** Past this, memory grows by what an allocation needs plus at most this much spare. */
+const MAX_SPARE_BYTES = 32 * 1024 * 1024;
+
 /** One kernel instance over its own growable memory, with a bump allocator. */
 export class Arena {
   readonly memory: WebAssembly.Memory;
   readonly kernels: KernelExports;
   readonly maxBytes: number;
   readonly heapHeader: number;
+  /** Bytes of one scan descriptor. */
+  readonly descriptorBytes: number;
   /** Which kernels this arena runs; integer queries must be written in its layout (writeIntQuery). */
   readonly path: KernelPath;
   /** The build behind `kernels` (workers scanning this memory must instantiate the same one). */
@@ -189,6 +203,10 @@ export class Arena {
     u8: Uint8Array; i8: Int8Array; i16: Int16Array; i32: Int32Array; u32: Uint32Array; f32: Float32Array;
   };
   private readonly scratch = new Map<string, { ptr: number; bytes: number }>();
+  /** Bytes kept free for scratch regions when `room()` says how much long-lived data still fits. */
+  headroom = 0;
+  /** A ceiling over this and other arenas, checked before growing. */
+  budget: MemoryBudget | undefined;
 
   /**
    * @param maxBytes the most this memory may grow to; a multiple of 64 KiB, at most 4 GiB.
@@ -206,6 +224,7 @@ export class Arena {
     this.kernels = instance.exports as unknown as KernelExports;
     this.maxBytes = maximum * PAGE_BYTES;
     this.heapHeader = this.kernels.HEAP_HEADER.value as number;
+    this.descriptorBytes = this.kernels.DESC_BYTES.value as number;
     this.top = this.kernels.HEAP_BASE.value as number;
   }
 
@@ -229,6 +248,15 @@ export class Arena {
   get i32(): Int32Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.i32; }
   get u32(): Uint32Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.u32; }
   get f32(): Float32Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.f32; }
+
+  /** Bytes that long-lived allocations may still take: up to the limit (and budget), less the headroom. */
+  room(): number {
+    let room = this.maxBytes - alignUp(this.top, 64) - this.headroom;
+    if (this.budget !== undefined) {
+      room = Math.min(room, this.budget.limit - this.budget.used() + this.byteLength - alignUp(this.top, 64) - this.headroom);
+    }
+    return Math.max(0, room);
+  }
 
   /**
    * Reserves `bytes` at an `align`-aligned address and returns it. Grows the memory if needed;
@@ -267,8 +295,17 @@ export class Arena {
     const needPages = Math.ceil((end - have) / PAGE_BYTES);
     const havePages = have / PAGE_BYTES;
     const maxPages = this.maxBytes / PAGE_BYTES;
-    // Grow by half again when possible so that many small adds do not grow one page at a time.
-    const preferred = Math.min(Math.max(needPages, Math.ceil(havePages / 2)), maxPages - havePages);
+    if (this.budget !== undefined && this.budget.used() + needPages * PAGE_BYTES > this.budget.limit) {
+      throw new RangeError(
+        `${caller}: needs ${needPages * PAGE_BYTES} more bytes of WebAssembly memory; the index holds ${this.budget.used()} ` +
+          `of its maxMemoryBytes ${this.budget.limit}; nothing was changed`,
+      );
+    }
+    // Grow by half again (at most MAX_SPARE_BYTES more than needed) so that many small adds do
+    // not grow one page at a time, within the limit and the budget.
+    let spareLimit = maxPages - havePages;
+    if (this.budget !== undefined) spareLimit = Math.min(spareLimit, Math.floor((this.budget.limit - this.budget.used()) / PAGE_BYTES));
+    const preferred = Math.min(Math.max(needPages, Math.min(Math.ceil(havePages / 2), needPages + MAX_SPARE_BYTES / PAGE_BYTES)), spareLimit);
     for (const pages of preferred > needPages ? [preferred, needPages] : [needPages]) {
       try {
         this.memory.grow(pages);

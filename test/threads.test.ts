@@ -34,7 +34,7 @@ afterEach(() => {
   for (const index of open.splice(0)) index.dispose();
 });
 
-const poolOf = (index: Index) => (index as unknown as { pool: WorkerPool }).pool;
+const poolOf = (index: Index) => (index as unknown as { shardList: Array<{ pool: WorkerPool }> }).shardList[0].pool;
 
 describe.each(CONFIGS)("threads: 3, $precision → $rescore", (config) => {
   it("returns exactly the single-threaded results (search and searchBatch)", async () => {

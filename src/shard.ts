@@ -1,0 +1,238 @@
+// A shard: one WebAssembly memory with its rows (src/store.ts), the kernels that scan it, the
+// workers that scan it with them, and the rescoring of its candidate rows. The index (src/
+// vector-index.ts) coordinates shards: it owns ids, options and query encoding, and merges
+// what the shards return.
+
+import type { Codec, EncodedQuery } from "./codec.js";
+import { METRIC } from "./codec.js";
+import { WorkerPool } from "./pool.js";
+import { allocateHeaps, type RowFilter, runScan, splitRows, type ScanJob, writeDescriptors } from "./scan.js";
+import { type ColumnWidths, SegmentedStore } from "./store.js";
+import { type Candidates, drainHeap } from "./topk.js";
+import { intQueryBytes, type KernelPath, writeIntQuery } from "./relaxed.js";
+import { Arena, kernelModule, type MemoryBudget } from "./wasm.js";
+
+export interface ShardOptions {
+  widths: ColumnWidths;
+  /** The most this shard's memory may grow to. */
+  maxBytes: number;
+  shared: boolean;
+  path: KernelPath;
+  budget: MemoryBudget;
+}
+
+/** What a search asks of one shard: its rows below `limit`, under a filter the index built. */
+export interface ShardScan {
+  /** Rows appended before the search was called. */
+  limit: number;
+  /** Allowed rows: a bitmap over shard rows, or an ascending list of them; none for every live row. */
+  bitmap?: Uint8Array;
+  list?: Uint32Array;
+}
+
+/** Bytes of scratch memory a shard keeps free for searches (queries, heaps, filters). */
+function headroomFor(maxBytes: number): number {
+  return Math.max(64 * 1024, Math.min(Math.floor(maxBytes / 8), 64 * 1024 * 1024));
+}
+
+export class Shard {
+  readonly arena: Arena;
+  readonly store: SegmentedStore;
+  /** Workers over this shard's shared memory, once started. */
+  pool: WorkerPool | undefined;
+  poolStarting: Promise<void> | undefined;
+  /** Global row number of this shard's row 0. */
+  offset = 0;
+  /** Live rows, as the index sees them now (removals apply here at once). */
+  liveRows = 0;
+  /** Rows whose bit the scans' bitmap has cleared (removals reach it in search order). */
+  killed = 0;
+  /** Set by a compaction: where this shard's rows went. */
+  successor: { shard: Shard; rank: (row: number) => number } | undefined;
+  /** Which rows are live as the index sees them now: bit per row. */
+  private alive = new Uint8Array(8);
+
+  constructor(caller: string, options: ShardOptions) {
+    this.arena = new Arena(caller, options.maxBytes, options.shared, options.path);
+    this.arena.budget = options.budget;
+    this.arena.headroom = headroomFor(this.arena.maxBytes);
+    this.store = new SegmentedStore(this.arena, options.widths);
+  }
+
+  /** Starts `count` workers over this shard's memory (it must be shared). */
+  startWorkers(caller: string, count: number): Promise<void> {
+    this.poolStarting = WorkerPool.create(kernelModule(caller, this.arena.build), this.arena.memory, count).then((pool) => {
+      this.pool = pool;
+    });
+    return this.poolStarting;
+  }
+
+  /** Rows appended (live or removed). */
+  get rows(): number {
+    return this.store.size;
+  }
+
+  /** Whether the index still holds `row`. */
+  isAlive(row: number): boolean {
+    return (this.alive[row >> 3] & (1 << (row & 7))) !== 0;
+  }
+
+  /** Records rows `from … to − 1` as appended and live. */
+  appended(from: number, to: number): void {
+    if (to > this.alive.length * 8) {
+      const grown = new Uint8Array(Math.max(this.alive.length * 2, Math.ceil(to / 8)));
+      grown.set(this.alive);
+      this.alive = grown;
+    }
+    for (let row = from; row < to; row++) this.alive[row >> 3] |= 1 << (row & 7);
+    this.liveRows += to - from;
+  }
+
+  /** Takes `row` out of the index as it is seen from now on; `kill` later clears it for the scans. */
+  remove(row: number): void {
+    this.alive[row >> 3] &= ~(1 << (row & 7));
+    this.liveRows--;
+  }
+
+  /** Clears `row` in the bitmap the scans read. */
+  kill(row: number): void {
+    if (!this.store.isLive(row)) return;
+    this.store.kill(row);
+    this.killed++;
+  }
+
+  /**
+   * The first stage over this shard: the best `k` rows for each query under `scan`'s filter,
+   * best first, split across this thread and the workers where each gets `minBytes` of work.
+   */
+  async scan(
+    caller: string, codec: Codec, queries: readonly Float32Array[], encoded: readonly EncodedQuery[], k: number,
+    scan: ShardScan, threads: number, minBytes: number,
+  ): Promise<Candidates[]> {
+    if (this.poolStarting !== undefined) await this.poolStarting.catch(() => {});
+    const arena = this.arena;
+    const queryBytes = codec.queryBytes(arena.path);
+    const at = arena.scratchFor(caller, "queries", queryBytes * queries.length);
+    queries.forEach((query, q) => codec.writeQuery(arena, at + q * queryBytes, query, encoded[q]));
+    const job: ScanJob = { metric: METRIC[codec.precision], dims: codec.kernelDims, queries: at, queryBytes, queryCount: queries.length };
+
+    let filter: RowFilter = this.killed > 0 ? { kind: "live" } : { kind: "all" };
+    let visited = scan.limit;
+    if (scan.list !== undefined) {
+      // The kernels take each listed row relative to its segment's first row.
+      const ptr = arena.scratchFor(caller, "list", Math.max(4, scan.list.byteLength));
+      const u32 = arena.u32;
+      scan.list.forEach((row, j) => (u32[(ptr >> 2) + j] = row - this.store.segmentOf(row).rowStart));
+      filter = { kind: "list", ptr, count: scan.list.length };
+      visited = scan.list.length;
+    } else if (scan.bitmap !== undefined) {
+      const ptr = arena.scratchFor(caller, "bitmap", Math.max(8, scan.bitmap.byteLength));
+      arena.u8.set(scan.bitmap, ptr);
+      filter = { kind: "bitmap", ptr };
+    }
+    // Waking a worker costs about 0.1 ms: below minBytes of work per thread, fewer threads scan.
+    const workers = this.pool === undefined ? 0 : threads - 1;
+    const parts = Math.max(1, Math.min(workers + 1, Math.floor((visited * codec.rowBytes * queries.length) / minBytes)));
+    const shares = splitRows(this.store.segments, scan.limit, codec.precision, codec.rowBytes, filter, parts, scan.list);
+    const heaps = shares.map((_, t) => allocateHeaps(arena, caller, `heaps${t}`, queries.length, k));
+    const descs = shares.map((ranges, t) => writeDescriptors(arena, caller, `descs${t}`, job, ranges, heaps[t].list));
+    const remote = descs.slice(1).map((list, w) => this.pool!.scan(w, list));
+    runScan(arena.kernels, descs[0]);
+    // Wait for every worker, even after a failure, so none is still writing a heap the next search reuses.
+    const failed = (await Promise.allSettled(remote)).find((r) => r.status === "rejected");
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return queries.map((_, q) => mergeSorted(heaps.map((set) => drainHeap(arena, set.heaps[q])), k));
+  }
+
+  /**
+   * Raw rescoring values of `rows` against one query: int8 (i32 dot products of the encoded
+   * query) or float32 (dot products) — whichever column `precision` names.
+   */
+  rescore(caller: string, precision: "int8" | "float32", dims: number, query: Float32Array, encoded: EncodedQuery, rows: readonly number[]): ArrayLike<number> {
+    const arena = this.arena;
+    const n = rows.length;
+    const rowPtrs = arena.scratchFor(caller, "rowPtrs", Math.max(4, n * 4));
+    const out = arena.scratchFor(caller, "scores", Math.max(4, n * 4));
+    let q: number;
+    if (precision === "int8") {
+      q = arena.scratchFor(caller, "rescoreQuery", intQueryBytes(arena.path, dims, true));
+      writeIntQuery(arena.u8, q, encoded.int8!.codes, arena.path);
+    } else {
+      q = arena.scratchFor(caller, "rescoreQuery", dims * 4);
+      arena.f32.set(query, q >> 2);
+    }
+    const u32 = arena.u32;
+    for (let i = 0; i < n; i++) u32[(rowPtrs >> 2) + i] = this.store.address(precision, rows[i]);
+    if (precision === "int8") {
+      arena.kernels.dot_i16i8_rows(q, rowPtrs, dims, n, out);
+      return arena.i32.slice(out >> 2, (out >> 2) + n);
+    }
+    arena.kernels.dot_f32_rows(q, rowPtrs, dims, n, out);
+    return arena.f32.slice(out >> 2, (out >> 2) + n);
+  }
+
+  /**
+   * Copies this shard's rows that the scans still see as live, in order, into `target` (an
+   * empty shard), and records where they went. Returns how many were copied.
+   */
+  copyLiveInto(caller: string, target: Shard): number {
+    const source = this.store;
+    const keep: number[] = [];
+    for (let row = 0; row < source.size; row++) if (source.isLive(row)) keep.push(row);
+    if (keep.length > 0) {
+      const slots = target.store.reserve(caller, keep.length);
+      const from = this.arena.u8;
+      const to = target.arena.u8;
+      for (const slot of slots) {
+        for (let i = 0; i < slot.count; i++) {
+          const row = keep[slot.first + i];
+          const segment = source.segmentOf(row);
+          const r = row - segment.rowStart;
+          for (const column of ["ids", "binary", "int8", "float32"] as const) {
+            const width = source.widths[column];
+            if (width === 0) continue;
+            const src = segment.ptr[column] + r * width;
+            to.set(from.subarray(src, src + width), slot.segment.ptr[column] + (slot.offset + i) * width);
+          }
+        }
+      }
+      target.store.commit(slots);
+    }
+    target.appended(0, keep.length);
+    // Rows removed but not yet killed for the scans were copied: take them out again.
+    keep.forEach((row, i) => {
+      if (!this.isAlive(row)) target.remove(i);
+    });
+    // A row's new number is how many kept rows precede it.
+    const ranks = new Uint32Array(source.size + 1);
+    let kept = 0;
+    let j = 0;
+    for (let row = 0; row <= source.size; row++) {
+      ranks[row] = kept;
+      if (j < keep.length && keep[j] === row) {
+        kept++;
+        j++;
+      }
+    }
+    this.successor = { shard: target, rank: (row) => ranks[Math.min(row, source.size)] };
+    return keep.length;
+  }
+
+  dispose(): void {
+    this.pool?.terminate();
+    this.pool = undefined;
+  }
+}
+
+/** Merges best-first candidate lists into the best `k`: higher key, then smaller id. */
+function mergeSorted(lists: Candidates[], k: number): Candidates {
+  if (lists.length === 1) return lists[0];
+  const entries = lists.flatMap((c) => Array.from(c.keys, (key, i) => ({ key, id: c.ids[i], row: c.rows[i] })));
+  entries.sort((a, b) => b.key - a.key || a.id - b.id);
+  const best = entries.slice(0, k);
+  return {
+    keys: Int32Array.from(best, (e) => e.key),
+    ids: Uint32Array.from(best, (e) => e.id),
+    rows: Uint32Array.from(best, (e) => e.row),
+  };
+}

@@ -1,0 +1,195 @@
+// Ids you can manage: after random interleavings of add, remove, upsert and compact, every search
+// (single and batched, unfiltered and filtered by set, array, typed array and predicate) equals
+// brute force over the live rows the filter allows — on 1 and 2 threads, in one shard and in
+// many small ones.
+
+import { afterEach, describe, expect, it } from "vitest";
+import { calibrate, Index, type IndexOptions } from "../src/index.js";
+import { type BruteForceConfig, bruteForceSearch } from "./brute-force.js";
+import { randomNormal, rng, SEARCH_CONFIGS } from "./helpers.js";
+
+const DIMS = 96;
+const SMALL_SHARD = 256 * 1024;
+const open: Index[] = [];
+afterEach(() => {
+  for (const index of open.splice(0)) index.dispose();
+});
+
+/** Seeded vectors; every fifth repeats an earlier one, so scores tie and ids must break them. */
+function vectors(random: () => number, count: number, pool: Float32Array[]): Float32Array[] {
+  return Array.from({ length: count }, () =>
+    pool.length > 0 && random() < 0.2 ? pool[Math.floor(random() * pool.length)].slice() : randomNormal(random, DIMS));
+}
+
+type FilterKind = "set" | "array" | "typed" | "predicate";
+
+/** The live model the index must agree with: id → vector. */
+class Model {
+  readonly rows = new Map<number, Float32Array>();
+
+  search(query: Float32Array, k: number, multiplier: number, oracle: BruteForceConfig, allowed?: Set<number>) {
+    const ids = [...this.rows.keys()].filter((id) => allowed === undefined || allowed.has(id));
+    return bruteForceSearch(ids.map((id) => this.rows.get(id)!), ids, query, k, multiplier, oracle);
+  }
+}
+
+function makeFilter(kind: FilterKind, allowed: Set<number>) {
+  if (kind === "set") return allowed;
+  if (kind === "array") return [...allowed];
+  if (kind === "typed") return Uint32Array.from(allowed);
+  return (id: number) => allowed.has(id);
+}
+
+async function check(index: Index, model: Model, oracle: BruteForceConfig, random: () => number, label: string) {
+  expect(index.size, label).toBe(model.rows.size);
+  const queries = [randomNormal(random, DIMS), randomNormal(random, DIMS)];
+  const live = [...model.rows.keys()];
+  if (live.length > 0) queries.push(model.rows.get(live[Math.floor(random() * live.length)])!);
+  for (const query of queries) {
+    const got = await index.search(query, { k: 7, rescoreMultiplier: 3 });
+    const want = model.search(query, 7, 3, oracle);
+    expect(Array.from(got.ids), `${label}: unfiltered`).toEqual(want.ids);
+    expect(Array.from(got.scores), `${label}: unfiltered scores`).toEqual(want.scores);
+  }
+  const batch = await index.searchBatch(queries, { k: 5, rescoreMultiplier: 2 });
+  queries.forEach((query, q) => expect(Array.from(batch[q].ids), `${label}: batch ${q}`).toEqual(model.search(query, 5, 2, oracle).ids));
+
+  // Filters admitting 0%, 1%, 50% and 100% of the live rows, plus ids the index does not hold.
+  const kinds: FilterKind[] = ["set", "array", "typed", "predicate"];
+  for (const fraction of [0, 0.01, 0.5, 1]) {
+    const allowed = new Set(live.filter(() => random() < fraction));
+    if (fraction === 0.01 && allowed.size === 0 && live.length > 0) allowed.add(live[0]);
+    allowed.add(4_000_000_000); // never stored
+    const kind = kinds[Math.floor(random() * kinds.length)];
+    const filter = makeFilter(kind, allowed);
+    const k = allowed.size + 3; // more than the allowed rows whenever few are allowed
+    const query = queries[0];
+    const kk = Math.min(k, 12);
+    const got = await index.search(query, { k: kk, rescoreMultiplier: 3, filter });
+    const want = model.search(query, kk, 3, oracle, allowed);
+    expect(Array.from(got.ids), `${label}: ${kind} filter ${fraction}`).toEqual(want.ids);
+    expect(Array.from(got.scores), `${label}: ${kind} filter ${fraction} scores`).toEqual(want.scores);
+    if (allowed.size <= 6) expect(got.ids.length).toBe(allowed.size - 1);
+    const batched = await index.searchBatch(queries, { k: kk, rescoreMultiplier: 3, filter });
+    queries.forEach((q, i) => expect(Array.from(batched[i].ids), `${label}: batched ${kind} filter ${fraction}`).toEqual(model.search(q, kk, 3, oracle, allowed).ids));
+  }
+}
+
+const cases = SEARCH_CONFIGS.flatMap((config) => [
+  { ...config, threads: 1, shardBytes: undefined },
+  { ...config, threads: 1, shardBytes: SMALL_SHARD },
+  { ...config, threads: 2, shardBytes: SMALL_SHARD },
+]);
+
+describe.each(cases)("$precision → $rescore, threads $threads, shardBytes $shardBytes", (config) => {
+  it("equals brute force over the live rows after random adds, removes, upserts and compactions", async () => {
+    const random = rng(1000 + cases.indexOf(config));
+    const seed = vectors(random, 300, []);
+    const ranges = calibrate(seed);
+    const options: IndexOptions = { dims: DIMS, precision: config.precision, rescore: config.rescore, ranges, threads: config.threads };
+    if (config.shardBytes !== undefined) options.shardBytes = config.shardBytes;
+    const index = await Index.create(options);
+    open.push(index);
+    (index as unknown as { parallelMinBytes: number }).parallelMinBytes = 1; // small corpus: split across threads anyway
+    const oracle: BruteForceConfig = { precision: config.precision, rescore: config.rescore, storedDims: DIMS, normalize: false, ranges };
+    const model = new Model();
+    const pool: Float32Array[] = [];
+    let nextFresh = 0;
+    const fresh = () => (nextFresh += 1 + Math.floor(random() * 5));
+
+    // Two adds, then every other operation at least once, in a seeded order.
+    const later = ["add", "remove", "upsert", "compact", "add-default", "remove", "compact"].sort(() => random() - 0.5);
+    for (const [step, op] of [...["add", "add"], ...later].entries()) {
+      const label = `step ${step}`;
+      const live = [...model.rows.keys()];
+      if (op === "add" || op === "add-default") {
+        const rows = vectors(random, 120 + Math.floor(random() * 200), pool);
+        const ids = op === "add" ? rows.map(() => fresh()) : undefined;
+        const stored = index.add(rows, ids);
+        stored.forEach((id, i) => model.rows.set(id, rows[i]));
+        nextFresh = Math.max(nextFresh, ...stored);
+        pool.push(...rows);
+      } else if (op === "remove") {
+        const chosen = live.filter(() => random() < 0.3);
+        const unknown = [nextFresh + 1000, 3_999_999_999];
+        expect(index.remove([...chosen, ...unknown, chosen[0] ?? 1])).toBe(chosen.length);
+        for (const id of chosen) {
+          model.rows.delete(id);
+          expect(index.has(id)).toBe(false);
+        }
+      } else if (op === "upsert") {
+        const replaced = live.filter(() => random() < 0.15);
+        const added = Array.from({ length: 20 }, () => fresh());
+        const ids = [...replaced, ...added].sort(() => random() - 0.5);
+        const rows = vectors(random, ids.length, pool);
+        expect(index.upsert(rows, ids)).toBe(replaced.length);
+        ids.forEach((id, i) => model.rows.set(id, rows[i]));
+      } else {
+        const before = index.memoryBytes;
+        await index.compact();
+        expect(index.memoryBytes).toBeLessThanOrEqual(before + 64 * 1024 * (index.shards + 1));
+      }
+      await check(index, model, oracle, random, `${label} (${op})`);
+    }
+    if (config.shardBytes !== undefined && (config.precision === "float32" || config.rescore === "float32")) {
+      expect(index.shards).toBeGreaterThanOrEqual(2);
+    }
+  });
+});
+
+describe("removal and compaction", () => {
+  it("compact() reclaims memory once enough was removed, with identical results", async () => {
+    const random = rng(7);
+    const rows = Array.from({ length: 20_000 }, () => randomNormal(random, 64));
+    const index = await Index.create({ dims: 64, precision: "float32" });
+    open.push(index);
+    index.add(rows);
+    const ids = Array.from({ length: 20_000 }, (_, i) => i).filter((i) => i % 10 !== 0);
+    expect(index.remove(ids)).toBe(18_000);
+    expect(index.size).toBe(2000);
+    const queries = rows.slice(0, 5);
+    const before = await index.searchBatch(queries, { k: 10 });
+    const bytes = index.memoryBytes;
+    await index.compact();
+    expect(index.memoryBytes).toBeLessThan(bytes / 2);
+    expect(await index.searchBatch(queries, { k: 10 })).toEqual(before);
+    for (const result of before) for (const id of result.ids) expect(id % 10).toBe(0);
+  });
+
+  it("a search answers the index as it was when called, whatever is removed, upserted or compacted meanwhile", async () => {
+    const random = rng(8);
+    const rows = Array.from({ length: 500 }, () => randomNormal(random, 32));
+    const index = await Index.create({ dims: 32, precision: "float32" });
+    open.push(index);
+    index.add(rows);
+    const query = rows[3];
+    const first = index.search(query, { k: 3 });
+    index.remove([3]);
+    const second = index.search(query, { k: 3 });
+    index.upsert([rows[4]], [3]); // id 3 back, with another vector
+    const compacting = index.compact();
+    const third = index.search(query, { k: 3 });
+    index.add([query], [900]);
+    const fourth = index.search(query, { k: 3 });
+    await compacting;
+    expect((await first).ids[0]).toBe(3);
+    expect(Array.from((await second).ids)).not.toContain(3);
+    const afterUpsert = await third;
+    expect(Array.from(afterUpsert.ids)).not.toContain(900);
+    expect((await fourth).ids[0]).toBe(900);
+    expect(index.has(3)).toBe(true);
+  });
+
+  it("ids stay unique: add rejects an id the index holds, accepts one that was removed", async () => {
+    const random = rng(9);
+    const index = await Index.create({ dims: 8, precision: "float32" });
+    open.push(index);
+    index.add([randomNormal(random, 8), randomNormal(random, 8)], [5, 6]);
+    expect(() => index.add([randomNormal(random, 8)], [5])).toThrow(/ids\[0\] = 5 is already in the index/);
+    index.remove([5]);
+    const vector = randomNormal(random, 8);
+    index.add([vector], [5]);
+    expect(index.size).toBe(2);
+    expect(Array.from((await index.search(vector, { k: 1 })).ids)).toEqual([5]);
+  });
+});
