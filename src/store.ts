@@ -1,5 +1,5 @@
 // Where an index keeps its vectors: columns (ids, bit codes, int8 codes, floats) in segments
-// of doubling capacity inside one Arena. A segment, once allocated, never moves: appending
+// of doubling capacity (near the memory's ceiling: what still fits) inside one Arena. A segment, once allocated, never moves: appending
 // fills the last segment and then allocates one more, so adds cost no copies, a scan sees
 // stable addresses, and workers can read segments while the owner appends.
 
@@ -66,7 +66,7 @@ export class SegmentedStore {
       first += n;
     }
     if (first < count) {
-      const segment = this.allocate(caller, Math.max(count - first, this.rows, MIN_SEGMENT_ROWS));
+      const segment = this.allocate(caller, segmentRows(this.arena, this.widths, count - first, this.rows));
       slots.push({ segment, offset: 0, count: count - first, first });
     }
     return slots;
@@ -101,10 +101,29 @@ export class SegmentedStore {
       offsets[column] = bytes;
       bytes += Math.ceil((capacity * this.widths[column]) / 64) * 64; // each column 64-byte aligned
     }
-    const base = this.arena.alloc(caller, bytes);
+    const base = this.arena.alloc(caller, bytes, 64, keptFree(this.arena));
     const ptr = {} as Record<Column, number>;
     for (const column of COLUMNS) ptr[column] = this.widths[column] === 0 ? 0 : base + offsets[column];
     const rowStart = this.segments.reduce((sum, s) => sum + s.capacity, 0);
     return { rowStart, capacity, count: 0, ptr };
   }
+}
+
+/**
+ * Bytes that segments leave free below the memory's ceiling, so that an index filled to its
+ * ceiling can still allocate a search's scratch memory (queries, heaps, candidate scores).
+ */
+function keptFree(arena: Arena): number {
+  return Math.min(Math.floor(arena.maxBytes / 32), 1 << 20);
+}
+
+/**
+ * Capacity of the next segment for `needed` more rows: as many rows as the store holds (capacity
+ * doubles, so many small adds cost few segments), but near the memory's ceiling only what still
+ * fits, and never less than `needed`, so an index can fill its ceiling rather than fail at half.
+ */
+function segmentRows(arena: Arena, widths: ColumnWidths, needed: number, held: number): number {
+  const rowBytes = COLUMNS.reduce((sum, column) => sum + widths[column], 0);
+  const fits = Math.floor((arena.room() - keptFree(arena) - 64 * COLUMNS.length) / rowBytes); // 64: each column's alignment
+  return Math.max(needed, Math.min(Math.max(needed, held, MIN_SEGMENT_ROWS), fits));
 }

@@ -9,6 +9,7 @@ import { type Ranges, type RangesInput, packBitsRow, quantizeRow, rangesOf, step
 import {
   type Int8Decoder, type Int8Query, binaryScore, encodeInt8Query, int8Decoder, int8Score,
 } from "./scoring.js";
+import { INDEX_OPTION_KEYS, readOptions, SEARCH_OPTION_KEYS } from "./options.js";
 import { WorkerPool } from "./pool.js";
 import { allocateHeaps, drainHeaps, mergeCandidates, runScan, type ScanJob, type ScanKernel, splitRows } from "./scan.js";
 import { type Column, SegmentedStore, type Slot } from "./store.js";
@@ -144,9 +145,7 @@ export class Index {
    */
   static async create(options: IndexOptions): Promise<Index> {
     const caller = "Index.create";
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${caller}: options must be an object with dims and precision, got ${describe(options)}`);
-    }
+    options = readOptions(caller, options, INDEX_OPTION_KEYS, "an object with dims and precision") as IndexOptions;
     const dims = checkInteger(caller, "dims", options.dims, 1, MAX_DIMS);
     const precision = checkChoice(caller, "precision", options.precision, ["binary", "int8", "float32"] as const);
     const rescore = checkChoice(
@@ -239,7 +238,7 @@ export class Index {
           "calibrate before the first add (or create a new index)",
       );
     }
-    this.setRanges(rangesOf(this.prepare(caller, toMatrix(caller, sample, { dims: this.dims, name: "sample" }), "sample")));
+    this.setRanges(rangesOf(this.prepare(caller, toMatrix(caller, sample, { dims: this.dims, name: "sample" }), "sample"), caller, "sample"));
   }
 
   /**
@@ -266,7 +265,7 @@ export class Index {
             `${MIN_AUTO_CALIBRATION_ROWS} needed to calibrate on them. Pass ranges to Index.create or call index.calibrate(sample) first`,
         );
       }
-      ranges = rangesOf(matrix);
+      ranges = rangesOf(matrix, caller, "vectors");
     }
     const slots = this.store.reserve(caller, matrix.rows); // the last step that can fail
     if (ranges !== this.ranges) this.setRanges(ranges!);
@@ -330,9 +329,7 @@ export class Index {
   }
 
   private checkSearchOptions(caller: string, options: SearchOptions): { k: number; multiplier: number } {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${caller}: options must be an object like { k: 10 }, got ${describe(options)}`);
-    }
+    options = readOptions(caller, options, SEARCH_OPTION_KEYS, "an object like { k: 10 }");
     return {
       k: checkInteger(caller, "k", options.k ?? 10, 1, 2 ** 31 - 1),
       multiplier: checkInteger(caller, "rescoreMultiplier", options.rescoreMultiplier ?? 4, 1, 2 ** 16),
@@ -354,8 +351,9 @@ export class Index {
       throw new RangeError(`${caller}: ids has ${ids.length} entries but vectors has ${rows} rows`);
     }
     const batch = new Set<number>();
+    const read = new Uint32Array(rows);
     for (let i = 0; i < rows; i++) {
-      const id = ids[i];
+      const id = ids[i]; // read once: the checked value is the stored one
       if (typeof id !== "number" || !Number.isInteger(id) || id < 0 || id > MAX_ID) {
         const kind = typeof id === "number" ? RangeError : TypeError;
         throw new kind(`${caller}: ids[${i}] is ${describe(id)}; ids must be integers from 0 to ${MAX_ID}`);
@@ -364,8 +362,9 @@ export class Index {
         throw new RangeError(`${caller}: ids[${i}] = ${id} is a duplicate${batch.has(id) ? " within this call" : " of an id already in the index"}`);
       }
       batch.add(id);
+      read[i] = id;
     }
-    return Uint32Array.from(ids);
+    return read;
   }
 
   private hasId(id: number): boolean {
@@ -478,6 +477,7 @@ export class Index {
     runScan(arena.kernels, job, shares[0], heaps[0].list, heaps[0].heaps[0]);
     // Wait for every worker, even after a failure, so none is still writing a heap the next search reuses.
     const failed = (await Promise.allSettled(remote)).find((r) => r.status === "rejected");
+    this.live(caller); // dispose() may have run while this search waited: say so, rather than fail inside
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const perThread = heaps.map((set) => drainHeaps(arena, set));
     return { candidates: queries.map((_, q) => mergeCandidates(perThread.map((lists) => lists[q]), k)), int8Queries };

@@ -7,6 +7,7 @@
 // one across a call that can allocate.
 
 import { describe } from "./errors.js";
+import { READY_OPTION_KEYS, readOptions } from "./options.js";
 import { WASM_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED, WASM_SIMD } from "./generated/wasm.js";
 import { choosePath, type KernelPath, type PathChoice, RELAXED_POLICIES, type RelaxedPolicy, selfChecker } from "./relaxed.js";
 
@@ -120,16 +121,14 @@ export interface ReadyOptions {
  *
  * @returns a promise that resolves when the kernels are ready to instantiate.
  * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128; TypeError when options is not
- *   an object or its policy is unknown.
+ *   an object, has an unknown key, or its policy is unknown.
  * @example
  * import { ready, kernels } from "quantvec";
  * await ready();
  * kernels.features.path; // "simd128" or "relaxed-simd"
  */
 export async function ready(options: ReadyOptions = {}): Promise<void> {
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(`ready: options must be an object such as { relaxedSimd: "auto" }, got ${describe(options)}`);
-  }
+  options = readOptions("ready", options, READY_OPTION_KEYS, 'an object such as { relaxedSimd: "auto" }');
   if (options.relaxedSimd !== undefined) {
     if (!RELAXED_POLICIES.includes(options.relaxedSimd)) {
       throw new TypeError(`ready: relaxedSimd must be "auto", "always" or "never", got ${describe(options.relaxedSimd)}`);
@@ -232,14 +231,20 @@ export class Arena {
 
   /**
    * Reserves `bytes` at an `align`-aligned address and returns it. Grows the memory if needed;
-   * when it cannot, throws a RangeError and leaves the arena exactly as it was.
+   * when it cannot, or when fewer than `keepFree` bytes would stay below `maxBytes` afterwards,
+   * throws a RangeError and leaves the arena exactly as it was.
    */
-  alloc(caller: string, bytes: number, align = 64): number {
+  alloc(caller: string, bytes: number, align = 64, keepFree = 0): number {
     const start = alignUp(this.top, align);
     const end = start + bytes;
-    this.ensure(caller, end);
+    this.ensure(caller, end, keepFree);
     this.top = end;
     return start;
+  }
+
+  /** Bytes an `align`-aligned `alloc` can still take before the memory reaches `maxBytes`. */
+  room(align = 64): number {
+    return Math.max(0, this.maxBytes - alignUp(this.top, align));
   }
 
   /**
@@ -255,15 +260,16 @@ export class Arena {
     return ptr;
   }
 
-  private ensure(caller: string, end: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (end <= have) return;
-    if (end > this.maxBytes) {
+  private ensure(caller: string, end: number, keepFree = 0): void {
+    if (end + keepFree > this.maxBytes) {
       throw new RangeError(
-        `${caller}: needs ${end} bytes of WebAssembly memory, more than its limit of ${this.maxBytes} bytes ` +
-          `(${this.maxBytes === MAX_MEMORY_BYTES ? "the 4 GiB memory32 ceiling" : "maxMemoryBytes"}); nothing was changed`,
+        `${caller}: needs ${end + keepFree} bytes of WebAssembly memory, more than its limit of ${this.maxBytes} bytes ` +
+          `(${this.maxBytes === MAX_MEMORY_BYTES ? "the 4 GiB memory32 ceiling" : "maxMemoryBytes"}); nothing was changed` +
+          (keepFree > 0 ? ` (the ${end + keepFree} bytes count ${keepFree} kept free for the scratch memory of searches)` : ""),
       );
     }
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
     const needPages = Math.ceil((end - have) / PAGE_BYTES);
     const havePages = have / PAGE_BYTES;
     const maxPages = this.maxBytes / PAGE_BYTES;
