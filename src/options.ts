@@ -3,6 +3,7 @@
 // closest valid key, not a silently applied default), each value read exactly once.
 
 import { describe } from "./errors.js";
+import type { ReadOptions } from "./cli/read-vectors.js";
 import type { TruncateOptions } from "./matryoshka.js";
 import type { CalibrateOptions, QuantizeOptions } from "./quantize.js";
 import type { IndexOptions, SearchOptions } from "./vector-index.js";
@@ -94,3 +95,5 @@ export const QUANTIZE_OPTION_KEYS: OptionKeys<QuantizeOptions> = { ranges: true,
 export const TRUNCATE_OPTION_KEYS: OptionKeys<TruncateOptions> = { normalize: true, inputDims: true };
 /** `calibrate`. */
 export const CALIBRATE_OPTION_KEYS: OptionKeys<CalibrateOptions> = { dims: true };
+/** `readVectors` (the CLI's reader). */
+export const READ_OPTION_KEYS: OptionKeys<ReadOptions> = { dims: true, format: true, field: true, onProgress: true };

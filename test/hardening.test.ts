@@ -3,6 +3,7 @@
 
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { calibrate, Index, type IndexOptions, quantize, ready, truncate } from "../src/index.js";
+import { readVectors } from "../src/cli/read-vectors.js";
 import * as reference from "../src/reference.js";
 import { randomNormal, rng, SEARCH_CONFIGS } from "./helpers.js";
 import { failureOf, observe, rejectsUnchanged } from "./unchanged.js";
@@ -202,6 +203,21 @@ describe("row 6: searches pending at dispose reject with the disposed message", 
   });
 });
 
+describe("row 6, threaded: searches in flight on workers at dispose", () => {
+  it("binary → int8 on 2 threads, every search split: 40 searches, dispose when the 11th settles", async () => {
+    const index = await filled({ precision: "binary", rescore: "int8", threads: 2 });
+    (index as unknown as { parallelMinBytes: number }).parallelMinBytes = 1; // as test/threads.test.ts does
+    const pending = Array.from({ length: 40 }, (_, i) => index.search(ROWS[i], { k: 3 }));
+    void pending[10].then(() => index.dispose());
+    const settled = await Promise.allSettled(pending);
+    expect(settled.slice(0, 11).every((s) => s.status === "fulfilled")).toBe(true);
+    for (const s of settled.filter((s) => s.status === "rejected")) {
+      expect(((s as PromiseRejectedResult).reason as Error).message).toMatch(/^index\.search: this index was disposed; create a new one$/);
+    }
+    expect(settled.some((s) => s.status === "rejected")).toBe(true);
+  });
+});
+
 describe("row 7: an unknown option is a TypeError naming it and the closest valid one", () => {
   it.each([
     ["search { K }", (i: Index) => i.search(QUERIES[0], { K: 3 } as never), /index\.search: options has an unknown key "K"; did you mean "k"\?/],
@@ -228,6 +244,7 @@ describe("row 7: an unknown option is a TypeError naming it and the closest vali
     expect(() => truncate(ROWS, 4, { normalise: false } as never)).toThrow(/truncate: options has an unknown key "normalise"; did you mean "normalize"\?/);
     expect(() => calibrate(ROWS, { dim: DIMS } as never)).toThrow(/calibrate: options has an unknown key "dim"; did you mean "dims"\?/);
     expect(() => calibrate(ROWS, { zzzzzzzz: 1 } as never)).toThrow(/unknown key "zzzzzzzz" \(allowed: dims\)/);
+    await expect(readVectors("x.npy", { feild: "vector" } as never)).rejects.toThrow(/readVectors: options has an unknown key "feild"; did you mean "field"\?/);
   });
 });
 
