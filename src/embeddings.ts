@@ -125,8 +125,10 @@ function checkShape(caller: string, name: string, rows: number, cols: number, di
 }
 
 /** A flat buffer of `rows × cols` values as a fresh float32 matrix. */
-function fromFlat(caller: string, name: string, data: Float32Array | Float64Array | readonly number[], kind: NumbersKind, rows: number, cols: number): Matrix {
-  const length = lengthOf(caller, name, data, kind);
+function fromFlat(
+  caller: string, name: string, data: Float32Array | Float64Array | readonly number[], kind: NumbersKind, rows: number, cols: number, label = name,
+): Matrix {
+  const length = lengthOf(caller, label, data, kind);
   if (length !== rows * cols) {
     throw new RangeError(`${caller}: ${name} declares ${rows} × ${cols} but holds ${length} values`);
   }
@@ -211,7 +213,7 @@ export function toMatrix(caller: string, input: EmbeddingsInput, options: Matrix
       );
     }
     checkShape(caller, name, rows as number, cols as number, dims);
-    return fromFlat(caller, name, data as Vector, kind, rows as number, cols as number);
+    return fromFlat(caller, name, data as Vector, kind, rows as number, cols as number, `${name}.data`);
   }
 
   throw new TypeError(

@@ -86,6 +86,8 @@ describe("row 2: a query changed or transferred before its search settles", () =
     const row = ROWS[0].slice();
     detach(row.buffer);
     await rejectsUnchanged(index, QUERIES, () => index.add([ROWS[1], row]), TypeError, /index\.add: vectors row 1 is a Float32Array whose buffer was detached/);
+    await rejectsUnchanged(index, QUERIES, () => index.add({ data: row, rows: 1, cols: DIMS }), TypeError, /index\.add: vectors\.data is a Float32Array whose buffer was detached/);
+    await rejectsUnchanged(index, QUERIES, () => index.searchBatch(row, { k: 2 }), TypeError, /index\.searchBatch: queries is a Float32Array whose buffer was detached/);
   });
 });
 
