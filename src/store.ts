@@ -1,7 +1,8 @@
 // Where an index keeps its vectors: columns (ids, bit codes, int8 codes, floats) in segments
-// of doubling capacity (near the memory's ceiling: what still fits) inside one Arena. A segment, once allocated, never moves: appending
-// fills the last segment and then allocates one more, so adds cost no copies, a scan sees
-// stable addresses, and workers can read segments while the owner appends.
+// of doubling capacity (near the memory's ceiling: what still fits) inside one Arena. A segment,
+// once allocated, never moves: appending fills the last segment and then allocates one more, so
+// adds cost no copies, a scan sees stable addresses, and workers can read segments while the
+// owner appends.
 
 import type { Arena } from "./wasm.js";
 
