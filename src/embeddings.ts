@@ -33,24 +33,87 @@ export interface MatrixOptions {
   name?: string;
 }
 
-const isNumericArray = (value: unknown): value is Float32Array | Float64Array | readonly number[] =>
-  value instanceof Float32Array || value instanceof Float64Array || Array.isArray(value);
+/** The largest finite float32; a number beyond it rounds to ±Infinity when stored as float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** Throws a RangeError naming the first non-finite value of `data`. */
-function checkFinite(caller: string, name: string, data: ArrayLike<number>, cols: number, rowOffset = 0): void {
-  for (let i = 0; i < data.length; i++) {
-    const value = data[i];
-    if (typeof value !== "number") {
-      throw new TypeError(
-        `${caller}: ${name} row ${rowOffset + Math.floor(i / cols)}, column ${i % cols} is ${describe(value)}; values must be numbers`,
-      );
+type NumbersKind = "Float32Array" | "Float64Array" | "array";
+
+// The intrinsic typed-array getters: they read a typed array's internal slots, so neither an own
+// property shadowing `length` nor a Proxy posing as a Float32Array can run code or lie to them.
+const typedArrayPrototype = Object.getPrototypeOf(Int8Array.prototype) as object;
+const intrinsic = (key: PropertyKey) => Object.getOwnPropertyDescriptor(typedArrayPrototype, key)!.get! as (this: unknown) => unknown;
+const typedArrayName = intrinsic(Symbol.toStringTag) as (this: unknown) => string | undefined;
+const typedArrayLength = intrinsic("length") as (this: unknown) => number;
+const typedArrayBuffer = intrinsic("buffer") as (this: unknown) => ArrayBufferLike;
+
+/** What kind of numbers `value` is: a genuine Float32Array or Float64Array, an array, or none of these. */
+function numbersKind(value: unknown): NumbersKind | undefined {
+  const name = typedArrayName.call(value);
+  if (name === "Float32Array" || name === "Float64Array") return name;
+  return name === undefined && Array.isArray(value) ? "array" : undefined;
+}
+
+/** "is <what value is>" for an error message; an imitation of a typed array (a Proxy of one) is called out. */
+function isWhat(value: unknown): string {
+  const imitated = [Float32Array, Float64Array].find((type) => value instanceof type);
+  return imitated === undefined ? `is ${describe(value)}` : `is not a genuine ${imitated.name} (a Proxy?)`;
+}
+
+/**
+ * The length of numbers of `kind`, read once. A typed array whose buffer was transferred
+ * (detached) is a TypeError naming it, not an empty array.
+ */
+function lengthOf(caller: string, label: string, value: ArrayLike<unknown>, kind: NumbersKind): number {
+  if (kind === "array") {
+    const length: unknown = value.length;
+    if (!Number.isInteger(length) || (length as number) < 0 || (length as number) > 2 ** 32 - 1) {
+      throw new TypeError(`${caller}: ${label} reports a length of ${describe(length)}; expected an array`);
     }
-    if (!Number.isFinite(value)) {
-      throw new RangeError(
-        `${caller}: ${name} row ${rowOffset + Math.floor(i / cols)}, column ${i % cols} is ${describe(value)}; values must be finite`,
-      );
+    return length as number;
+  }
+  const length = typedArrayLength.call(value);
+  if (length === 0) {
+    try {
+      new Uint8Array(typedArrayBuffer.call(value), 0, 0);
+    } catch {
+      throw new TypeError(`${caller}: ${label} is a ${kind} whose buffer was detached (transferred); pass one whose buffer is still usable`);
     }
   }
+  return length;
+}
+
+/**
+ * Copies `length` numbers of `source` into `out` at `at`, reading each once, and validates the copy:
+ * a non-number is a TypeError, NaN, ±Infinity or a value beyond float32's range a RangeError, each
+ * naming the element (`where(i)`) and the value seen.
+ */
+function readNumbers(
+  caller: string, source: Float32Array | Float64Array | readonly number[], kind: NumbersKind, length: number,
+  out: Float32Array, at: number, where: (i: number) => string,
+): void {
+  if (kind !== "array") {
+    out.set(source as Float32Array | Float64Array, at); // intrinsic copy (and float64 → float32 rounding): no user code runs
+    for (let i = 0; i < length; i++) {
+      if (!Number.isFinite(out[at + i])) throw nonFinite(caller, where(i), (source as Float32Array | Float64Array)[i]);
+    }
+    return;
+  }
+  for (let i = 0; i < length; i++) {
+    const value: unknown = source[i];
+    if (typeof value !== "number") throw new TypeError(`${caller}: ${where(i)} is ${describe(value)}; values must be numbers`);
+    const stored = Math.fround(value);
+    if (!Number.isFinite(stored)) throw nonFinite(caller, where(i), value);
+    out[at + i] = stored;
+  }
+}
+
+/** The RangeError for a value that is not finite, or is finite but overflows float32. */
+function nonFinite(caller: string, where: string, value: number): RangeError {
+  return new RangeError(
+    Number.isFinite(value)
+      ? `${caller}: ${where} is ${describe(value)}, beyond float32's range (±${FLOAT32_MAX}); values must be finite in float32`
+      : `${caller}: ${where} is ${describe(value)}; values must be finite`,
+  );
 }
 
 function checkShape(caller: string, name: string, rows: number, cols: number, dims: number | undefined): void {
@@ -61,68 +124,83 @@ function checkShape(caller: string, name: string, rows: number, cols: number, di
   }
 }
 
-/** A flat buffer of `rows × cols` values as a float32 matrix (a view when it already is float32). */
-function fromFlat(caller: string, name: string, data: Float32Array | Float64Array | readonly number[], rows: number, cols: number): Matrix {
-  if (data.length !== rows * cols) {
-    throw new RangeError(`${caller}: ${name} declares ${rows} × ${cols} but holds ${data.length} values`);
+/** A flat buffer of `rows × cols` values as a fresh float32 matrix. */
+function fromFlat(
+  caller: string, name: string, data: Float32Array | Float64Array | readonly number[], kind: NumbersKind, rows: number, cols: number, label = name,
+): Matrix {
+  const length = lengthOf(caller, label, data, kind);
+  if (length !== rows * cols) {
+    throw new RangeError(`${caller}: ${name} declares ${rows} × ${cols} but holds ${length} values`);
   }
-  checkFinite(caller, name, data, cols);
-  return { data: data instanceof Float32Array ? data : Float32Array.from(data), rows, cols };
+  const out = new Float32Array(length);
+  readNumbers(caller, data, kind, length, out, 0, (i) => `${name} row ${Math.floor(i / cols)}, column ${i % cols}`);
+  return { data: out, rows, cols };
 }
 
 /**
- * Validates embeddings in any accepted shape and returns them as a float32 matrix.
- * Float32 input is returned as a view, not copied: callers must not write to `data`.
+ * Validates embeddings in any accepted shape and returns them as a fresh float32 matrix: every
+ * value is read exactly once into a private copy, and the copy is what is validated and used.
+ * So a caller who changes, refills or transfers its arrays after the call changes nothing here,
+ * and an array whose contents change while being read cannot pass a check it fails.
  */
 export function toMatrix(caller: string, input: EmbeddingsInput, options: MatrixOptions = {}): Matrix {
   const name = options.name ?? "embeddings";
   const dims = options.dims;
+  const inputKind = numbersKind(input);
 
-  if (Array.isArray(input)) {
-    const rows = input.length;
+  if (inputKind === "array") {
+    const rows = lengthOf(caller, name, input as readonly Vector[], "array");
     if (rows === 0) throw new RangeError(`${caller}: ${name} is empty; at least one row is required`);
-    const cols = dims ?? (isNumericArray(input[0]) ? input[0].length : 0);
-    const data = new Float32Array(rows * cols);
+    let cols = dims;
+    let data: Float32Array | undefined;
     for (let r = 0; r < rows; r++) {
-      const row: unknown = input[r];
-      if (!isNumericArray(row)) {
-        throw new TypeError(`${caller}: ${name} row ${r} is ${describe(row)}; rows must be Float32Array or number[]`);
+      const row: unknown = (input as readonly Vector[])[r];
+      const kind = numbersKind(row);
+      if (kind === undefined) {
+        throw new TypeError(`${caller}: ${name} row ${r} ${isWhat(row)}; rows must be Float32Array or number[]`);
       }
-      if (row.length !== cols) {
-        throw new RangeError(`${caller}: ${name} row ${r} has ${row.length} values, expected ${cols}`);
+      const length = lengthOf(caller, `${name} row ${r}`, row as Vector, kind);
+      cols ??= length;
+      if (length !== cols) {
+        throw new RangeError(`${caller}: ${name} row ${r} has ${length} values, expected ${cols}`);
       }
-      checkFinite(caller, name, row, cols, r);
-      data.set(row, r * cols);
+      data ??= new Float32Array(rows * cols);
+      readNumbers(caller, row as Vector, kind, cols, data, r * cols, (c) => `${name} row ${r}, column ${c}`);
     }
-    checkShape(caller, name, rows, cols, dims);
-    return { data, rows, cols };
+    checkShape(caller, name, rows, cols!, dims);
+    return { data: data!, rows, cols: cols! };
   }
 
-  if (input instanceof Float32Array || input instanceof Float64Array) {
+  if (inputKind !== undefined) {
     if (dims === undefined) {
       throw new TypeError(
-        `${caller}: ${name} is a flat ${input.constructor.name}; pass its row length as dims, or pass { data, rows, cols }`,
+        `${caller}: ${name} is a flat ${inputKind}; pass its row length as dims, or pass { data, rows, cols }`,
       );
     }
-    if (input.length % dims !== 0) {
-      throw new RangeError(`${caller}: ${name} has ${input.length} values, not a multiple of dims = ${dims}`);
+    const length = lengthOf(caller, name, input as Float32Array | Float64Array, inputKind);
+    if (length % dims !== 0) {
+      throw new RangeError(`${caller}: ${name} has ${length} values, not a multiple of dims = ${dims}`);
     }
-    checkShape(caller, name, input.length / dims, dims, dims);
-    return fromFlat(caller, name, input, input.length / dims, dims);
+    checkShape(caller, name, length / dims, dims, dims);
+    return fromFlat(caller, name, input as Float32Array | Float64Array, inputKind, length / dims, dims);
   }
 
   if (typeof input === "object" && input !== null && "data" in input) {
     const data: unknown = input.data;
-    if (!isNumericArray(data)) {
-      throw new TypeError(`${caller}: ${name}.data is ${describe(data)}; expected a Float32Array or number[]`);
+    const kind = numbersKind(data);
+    if (kind === undefined) {
+      throw new TypeError(`${caller}: ${name}.data ${isWhat(data)}; expected a Float32Array or number[]`);
     }
     let rows: unknown;
     let cols: unknown;
-    if ("dims" in input && Array.isArray(input.dims)) {
-      if (input.dims.length !== 2) {
-        throw new RangeError(`${caller}: ${name}.dims is [${input.dims.join(", ")}]; expected [rows, cols]`);
+    const shape: unknown = "dims" in input ? input.dims : undefined;
+    if (Array.isArray(shape)) {
+      const shapeLength = lengthOf(caller, `${name}.dims`, shape, "array");
+      if (shapeLength !== 2) {
+        throw new RangeError(`${caller}: ${name}.dims is [${Array.prototype.slice.call(shape, 0, 8).join(", ")}]; expected [rows, cols]`);
       }
-      [rows, cols] = input.dims;
+      rows = shape[0];
+      cols = shape[1];
     } else if ("rows" in input && "cols" in input) {
       rows = input.rows;
       cols = input.cols;
@@ -135,31 +213,29 @@ export function toMatrix(caller: string, input: EmbeddingsInput, options: Matrix
       );
     }
     checkShape(caller, name, rows as number, cols as number, dims);
-    return fromFlat(caller, name, data, rows as number, cols as number);
+    return fromFlat(caller, name, data as Vector, kind, rows as number, cols as number, `${name}.data`);
   }
 
   throw new TypeError(
-    `${caller}: ${name} is ${describe(input)}; expected an array of rows, a flat Float32Array with dims, ` +
+    `${caller}: ${name} ${isWhat(input)}; expected an array of rows, a flat Float32Array with dims, ` +
       `{ data, rows, cols } or a tensor { data, dims: [rows, cols] }`,
   );
 }
 
-/** Validates one vector of exactly `dims` values. */
+/**
+ * Validates one vector of exactly `dims` values and returns a fresh float32 copy of it, each value
+ * read once: what the caller does to its array afterwards (refill, transfer) changes nothing.
+ */
 export function toVector(caller: string, input: unknown, dims: number, name = "query"): Float32Array {
-  if (!isNumericArray(input)) {
-    throw new TypeError(`${caller}: ${name} is ${describe(input)}; expected a Float32Array or number[] of ${dims} values`);
+  const kind = numbersKind(input);
+  if (kind === undefined) {
+    throw new TypeError(`${caller}: ${name} ${isWhat(input)}; expected a Float32Array or number[] of ${dims} values`);
   }
-  if (input.length !== dims) {
-    throw new RangeError(`${caller}: ${name} has ${input.length} values, expected ${dims}`);
+  const length = lengthOf(caller, name, input as Vector, kind);
+  if (length !== dims) {
+    throw new RangeError(`${caller}: ${name} has ${length} values, expected ${dims}`);
   }
-  for (let i = 0; i < dims; i++) {
-    const value = input[i];
-    if (typeof value !== "number") {
-      throw new TypeError(`${caller}: ${name}[${i}] is ${describe(value)}; values must be numbers`);
-    }
-    if (!Number.isFinite(value)) {
-      throw new RangeError(`${caller}: ${name}[${i}] is ${describe(value)}; values must be finite`);
-    }
-  }
-  return input instanceof Float32Array ? input : Float32Array.from(input);
+  const out = new Float32Array(dims);
+  readNumbers(caller, input as Vector, kind, dims, out, 0, (i) => `${name}[${i}]`);
+  return out;
 }

@@ -6,6 +6,8 @@ export type { EmbeddingsInput, Matrix, Vector } from "./embeddings.js";
 export { truncate } from "./matryoshka.js";
 export { calibrate, quantize } from "./quantize.js";
 export type { Precision, Quantized, QuantizeOptions, Ranges, RangesInput } from "./quantize.js";
+export type { CalibrateOptions } from "./quantize.js";
+export type { TruncateOptions } from "./matryoshka.js";
 export { Index } from "./vector-index.js";
 export type { IndexOptions, RescorePrecision, ScanPrecision, SearchOptions, SearchResult } from "./vector-index.js";
 export { KernelBuffer, kernels } from "./kernels.js";

@@ -4,6 +4,14 @@
 
 import { type EmbeddingsInput, type Matrix, toMatrix } from "./embeddings.js";
 import { checkInteger, describe } from "./errors.js";
+import { readOptions, TRUNCATE_OPTION_KEYS } from "./options.js";
+
+export interface TruncateOptions {
+  /** L2-renormalize each row after truncation; default true. */
+  normalize?: boolean;
+  /** The row length of a flat `Float32Array` input. */
+  inputDims?: number;
+}
 
 /**
  * The first `dims` columns of every row, each row scaled to unit L2 norm when `normalize`.
@@ -36,14 +44,13 @@ export function truncateMatrix(caller: string, matrix: Matrix, dims: number, nor
  * @param dims how many leading dimensions to keep: an integer from 1 to the input's row length.
  * @param options `normalize` (default true): L2-renormalize each row; `inputDims`: the row length of a flat Float32Array.
  * @returns `{ data: Float32Array, rows, cols: dims }`, a new array.
- * @throws TypeError for an unsupported shape; RangeError for a bad `dims`, empty, ragged or
+ * @throws TypeError for an unsupported shape or an unknown option; RangeError for a bad `dims`, empty, ragged or
  *   non-finite input, or a row whose prefix has zero norm.
  * @example
  * truncate([[3, 4, 12]], 2).data; // Float32Array [0.6, 0.8]
  */
-export function truncate(
-  embeddings: EmbeddingsInput, dims: number, options: { normalize?: boolean; inputDims?: number } = {},
-): Matrix {
+export function truncate(embeddings: EmbeddingsInput, dims: number, options: TruncateOptions = {}): Matrix {
+  options = readOptions("truncate", options, TRUNCATE_OPTION_KEYS, "an object like { normalize: true }");
   const normalize = options.normalize ?? true;
   if (typeof normalize !== "boolean") {
     throw new TypeError(`truncate: options.normalize must be true or false, got ${describe(normalize)}`);

@@ -7,8 +7,9 @@
 // binary / ubinary: one bit per dimension, 1 when x > 0, packed MSB-first, the last byte
 //   zero-padded; ubinary is the packed byte, binary is the byte − 128 (as int8).
 
-import { type EmbeddingsInput, type Matrix, toMatrix } from "./embeddings.js";
+import { type EmbeddingsInput, FLOAT32_MAX, type Matrix, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, describe } from "./errors.js";
+import { CALIBRATE_OPTION_KEYS, QUANTIZE_OPTION_KEYS, readOptions } from "./options.js";
 
 const f32 = Math.fround;
 
@@ -42,8 +43,16 @@ export interface QuantizeOptions {
   dims?: number;
 }
 
-/** Per-dimension min and max of a validated matrix. */
-export function rangesOf(matrix: Matrix): Ranges {
+export interface CalibrateOptions {
+  /** The row length of a flat `Float32Array` input. */
+  dims?: number;
+}
+
+/**
+ * Per-dimension min and max of a validated matrix, checked as `checkRanges` does (`caller` and
+ * `name` say whose rows they are in its error).
+ */
+export function rangesOf(matrix: Matrix, caller = "calibrate", name = "embeddings"): Ranges {
   const { data, rows, cols } = matrix;
   const min = data.slice(0, cols);
   const max = data.slice(0, cols);
@@ -55,7 +64,27 @@ export function rangesOf(matrix: Matrix): Ranges {
       if (value > max[c]) max[c] = value;
     }
   }
-  return { min, max };
+  return checkRanges(caller, { min, max }, `the ranges of ${name}`);
+}
+
+/**
+ * Rejects ranges that int8 codes cannot stand for: a dimension whose width max − min overflows
+ * float32 would get an infinite bucket width, and every score through it would be NaN.
+ *
+ * @returns `ranges`, unchanged.
+ * @throws RangeError naming the dimension, its min and max.
+ */
+function checkRanges(caller: string, ranges: Ranges, name: string): Ranges {
+  const { min, max } = ranges;
+  for (let c = 0; c < min.length; c++) {
+    if (!Number.isFinite(f32(max[c] - min[c]))) {
+      throw new RangeError(
+        `${caller}: ${name} dimension ${c} spans [${min[c]}, ${max[c]}], a width beyond float32's range ` +
+          `(±${FLOAT32_MAX}); int8 buckets need max − min to be finite in float32`,
+      );
+    }
+  }
+  return ranges;
 }
 
 /**
@@ -65,15 +94,20 @@ export function rangesOf(matrix: Matrix): Ranges {
  * @param embeddings calibration rows, in any accepted shape (see `EmbeddingsInput`).
  * @param options `dims`: the row length of a flat `Float32Array`.
  * @returns `{ min, max }`, one float32 per dimension.
- * @throws TypeError for an unsupported shape; RangeError for empty input, ragged rows or non-finite values.
+ * @throws TypeError for an unsupported shape or an unknown option; RangeError for empty input, ragged
+ *   rows, values that are not finite in float32, or a dimension whose width max − min overflows float32.
  * @example
  * const ranges = calibrate([[1, 20, -3], [4, 5, -60]]); // min [1, 5, -60], max [4, 20, -3]
  */
-export function calibrate(embeddings: EmbeddingsInput, options: { dims?: number } = {}): Ranges {
-  return rangesOf(toMatrix("calibrate", embeddings, { dims: options.dims }));
+export function calibrate(embeddings: EmbeddingsInput, options: CalibrateOptions = {}): Ranges {
+  const { dims } = readOptions("calibrate", options, CALIBRATE_OPTION_KEYS, "an object like { dims: 384 }");
+  return rangesOf(toMatrix("calibrate", embeddings, { dims }));
 }
 
-/** Validates caller-provided ranges for `dims` dimensions and returns float32 copies. */
+/**
+ * Validates caller-provided ranges for `dims` dimensions (finite in float32, min ≤ max, a width
+ * max − min finite in float32) and returns float32 copies.
+ */
 export function toRanges(caller: string, input: unknown, dims: number, name = "ranges"): Ranges {
   let minInput: unknown;
   let maxInput: unknown;
@@ -85,29 +119,15 @@ export function toRanges(caller: string, input: unknown, dims: number, name = "r
   } else {
     throw new TypeError(`${caller}: ${name} is ${describe(input)}; expected { min, max } or [min, max]`);
   }
-  const side = (label: string, value: unknown): Float32Array => {
-    if (!(value instanceof Float32Array || value instanceof Float64Array || Array.isArray(value))) {
-      throw new TypeError(`${caller}: ${name}.${label} is ${describe(value)}; expected a Float32Array or number[]`);
-    }
-    if (value.length !== dims) {
-      throw new RangeError(`${caller}: ${name}.${label} has ${value.length} values, expected ${dims}`);
-    }
-    const out = Float32Array.from(value as ArrayLike<number>);
-    const bad = out.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) {
-      throw new RangeError(`${caller}: ${name}.${label}[${bad}] is ${describe((value as ArrayLike<number>)[bad])}; values must be finite`);
-    }
-    return out;
-  };
-  const min = side("min", minInput);
-  const max = side("max", maxInput);
+  const min = toVector(caller, minInput, dims, `${name}.min`);
+  const max = toVector(caller, maxInput, dims, `${name}.max`);
   const inverted = min.findIndex((lo, i) => lo > max[i]);
   if (inverted >= 0) {
     throw new RangeError(
       `${caller}: ${name} dimension ${inverted} has min ${min[inverted]} > max ${max[inverted]}; min must not exceed max`,
     );
   }
-  return { min, max };
+  return checkRanges(caller, { min, max }, name);
 }
 
 /** sentence-transformers' bucket widths: (max − min) / 255 in float32, zero widths replaced by 1. */
@@ -156,9 +176,9 @@ export function packBitsRow(
 function resolveRanges(matrix: Matrix, options: QuantizeOptions): Ranges {
   if (options.ranges !== undefined) return toRanges("quantize", options.ranges, matrix.cols, "options.ranges");
   if (options.calibration !== undefined) {
-    return rangesOf(toMatrix("quantize", options.calibration, { dims: matrix.cols, name: "options.calibration" }));
+    return rangesOf(toMatrix("quantize", options.calibration, { dims: matrix.cols, name: "options.calibration" }), "quantize", "options.calibration");
   }
-  return rangesOf(matrix);
+  return rangesOf(matrix, "quantize");
 }
 
 /**
@@ -170,7 +190,9 @@ function resolveRanges(matrix: Matrix, options: QuantizeOptions): Ranges {
  * @param options `ranges` or `calibration` for int8/uint8 (else the input's own min/max), `dims` for flat input.
  * @returns `{ data, rows, cols }`: Float32Array, Int8Array ("int8", "binary") or Uint8Array
  *   ("uint8", "ubinary"); cols is ceil(dims / 8) for the bit precisions.
- * @throws TypeError for an unknown precision or shape; RangeError for empty, ragged or non-finite input and bad ranges.
+ * @throws TypeError for an unknown precision, shape or option; RangeError for empty or ragged input,
+ *   values that are not finite in float32, and bad ranges (wrong length, min > max, a width max − min
+ *   that overflows float32).
  * @example
  * const ranges = { min: [1, 5, -60], max: [4, 20, -3] };
  * quantize([[-1, 15, 1]], "int8", { ranges }).data; // Int8Array [-128, 42, 127]
@@ -181,10 +203,11 @@ export function quantize(embeddings: EmbeddingsInput, precision: "uint8" | "ubin
 export function quantize(embeddings: EmbeddingsInput, precision: Precision, options?: QuantizeOptions): Quantized;
 export function quantize(embeddings: EmbeddingsInput, precision: Precision, options: QuantizeOptions = {}): Quantized {
   checkChoice("quantize", "precision", precision, PRECISIONS);
+  options = readOptions("quantize", options, QUANTIZE_OPTION_KEYS, "an object like { ranges } or { calibration }");
   const matrix = toMatrix("quantize", embeddings, { dims: options.dims });
   const { data, rows, cols } = matrix;
 
-  if (precision === "float32") return { data: data.slice(), rows, cols };
+  if (precision === "float32") return matrix; // toMatrix's copy is already the caller's own
 
   if (precision === "binary" || precision === "ubinary") {
     const bytes = Math.ceil(cols / 8);

@@ -25,15 +25,22 @@ export interface Int8Decoder {
 
 /**
  * Decoding constants for codes quantized with `ranges`. The codes used sentence-transformers'
- * steps; a constant dimension (step replaced by 1) decodes to its exact value, width 0.
+ * steps, where a step that comes out 0 is replaced by 1. That happens for a constant dimension
+ * and for one whose width is so small (below about 1.8e-43, a subnormal float32) that width / 255
+ * underflows to 0. Either way every stored value in range lands in bucket 0, and a step of 1
+ * would decode it as min + 0.5: a score of 0.5 where the float dot product is ~1e-43. So such a
+ * dimension decodes to the middle of its range, width 0: off by at most half its (tiny) width.
  */
 export function int8Decoder(ranges: Ranges): Int8Decoder {
   const steps = stepsOf(ranges);
   const widths = new Float64Array(steps.length);
   const bases = new Float64Array(steps.length);
   for (let i = 0; i < steps.length; i++) {
-    widths[i] = ranges.max[i] === ranges.min[i] ? 0 : steps[i];
-    bases[i] = ranges.min[i] + 128.5 * widths[i];
+    const min = ranges.min[i];
+    const max = ranges.max[i];
+    const stepReplaced = Math.fround(Math.fround(max - min) / 255) === 0;
+    widths[i] = stepReplaced ? 0 : steps[i];
+    bases[i] = stepReplaced ? (min + max) / 2 : min + 128.5 * widths[i];
   }
   return { widths, bases };
 }

@@ -30,9 +30,12 @@ export interface ShardScan {
   list?: Uint32Array;
 }
 
-/** Bytes of scratch memory a shard keeps free for searches (queries, heaps, filters). */
-function headroomFor(maxBytes: number): number {
-  return Math.max(64 * 1024, Math.min(Math.floor(maxBytes / 8), 64 * 1024 * 1024));
+/**
+ * Bytes of scratch memory a shard keeps free for searches' queries, heaps and descriptors, below
+ * `limit` (the store reserves filter scratch per row on top).
+ */
+export function headroomFor(limit: number): number {
+  return Math.max(64 * 1024, Math.min(Math.floor(limit / 64), 16 * 1024 * 1024));
 }
 
 export class Shard {
@@ -55,7 +58,7 @@ export class Shard {
   constructor(caller: string, options: ShardOptions) {
     this.arena = new Arena(caller, options.maxBytes, options.shared, options.path);
     this.arena.budget = options.budget;
-    this.arena.headroom = headroomFor(this.arena.maxBytes);
+    this.arena.headroom = headroomFor(Math.min(this.arena.maxBytes, options.budget.limit));
     this.store = new SegmentedStore(this.arena, options.widths);
   }
 

@@ -57,7 +57,9 @@ export class SegmentedStore {
     private readonly arena: Arena,
     readonly widths: ColumnWidths,
   ) {
-    this.rowBytes = COLUMNS.reduce((sum, column) => sum + widths[column], 0) + 1 / 8;
+    // Each row also takes a bit of live bitmap, and reserves 3/8 of a byte of scratch memory for
+    // the filters of searches (a bitmap over rows, or a list of up to 1 in 16 rows, 4 bytes each).
+    this.rowBytes = COLUMNS.reduce((sum, column) => sum + widths[column], 0) + 1 / 8 + 3 / 8;
   }
 
   /** Committed rows (live or removed). */

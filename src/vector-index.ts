@@ -11,10 +11,11 @@ import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec } f
 import { type EmbeddingsInput, type Matrix, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
+import { INDEX_OPTION_KEYS, readOptions, SEARCH_OPTION_KEYS } from "./options.js";
 import { truncateMatrix } from "./matryoshka.js";
 import { type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js";
 import { mergeCandidates, type Located } from "./scan.js";
-import { Shard, type ShardScan } from "./shard.js";
+import { headroomFor, Shard, type ShardScan } from "./shard.js";
 import type { ColumnWidths, Slot } from "./store.js";
 import type { KernelPath } from "./relaxed.js";
 import { buildFor, compile, MAX_MEMORY_BYTES, type MemoryBudget, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
@@ -207,9 +208,7 @@ export class Index {
    */
   static async create(options: IndexOptions): Promise<Index> {
     const caller = "Index.create";
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${caller}: options must be an object with dims and precision, got ${describe(options)}`);
-    }
+    options = readOptions(caller, options, INDEX_OPTION_KEYS, "an object with dims and precision") as IndexOptions;
     const dims = checkInteger(caller, "dims", options.dims, 1, MAX_DIMS);
     const precision = checkChoice(caller, "precision", options.precision, ["binary", "int8", "float32"] as const);
     const rescore = checkChoice(
@@ -314,7 +313,7 @@ export class Index {
           "calibrate before the first add (or create a new index)",
       );
     }
-    const ranges = rangesOf(this.prepare(caller, toMatrix(caller, sample, { dims: this.dims, name: "sample" }), "sample"));
+    const ranges = rangesOf(this.prepare(caller, toMatrix(caller, sample, { dims: this.dims, name: "sample" }), "sample"), caller, "sample");
     this.int8 = new Int8Codec(this.storedDims, ranges);
   }
 
@@ -435,7 +434,7 @@ export class Index {
     if (columns.includes("int8") && this.int8 === undefined) {
       throw new RangeError(`${caller}: int8 codes need the ranges they were made with: pass ranges to Index.create or call index.calibrate(sample) first`);
     }
-    const rowIds = this.checkNewIds(caller, ids, rows, "new");
+    const rowIds = this.checkNewIds(caller, ids, rows, "new", "codes");
     this.append(caller, rowIds, (shard, ptr, column, first, count) => {
       const width = this.widths[column];
       shard.arena.u8.set(copies[column as "binary" | "int8"]!.subarray(first * width, (first + count) * width), ptr);
@@ -567,9 +566,7 @@ export class Index {
   }
 
   private checkSearchOptions(caller: string, options: SearchOptions): { k: number; multiplier: number; filter: Filter | undefined } {
-    if (typeof options !== "object" || options === null) {
-      throw new TypeError(`${caller}: options must be an object like { k: 10 }, got ${describe(options)}`);
-    }
+    options = readOptions(caller, options, SEARCH_OPTION_KEYS, "an object like { k: 10 }");
     const filter = options.filter;
     if (filter !== undefined && typeof filter !== "function" && !isIterable(filter)) {
       throw new TypeError(`${caller}: filter is ${describe(filter)}; expected an iterable of ids (Set, array, Uint32Array) or a function (id) => boolean`);
@@ -585,7 +582,7 @@ export class Index {
    * Validates ids for `rows` rows (or makes default ones) without recording them: no id twice,
    * and (`new`) none the index holds.
    */
-  private checkNewIds(caller: string, ids: ArrayLike<number> | undefined, rows: number, held: "new" | "any"): Uint32Array {
+  private checkNewIds(caller: string, ids: ArrayLike<number> | undefined, rows: number, held: "new" | "any", rowsName = "vectors"): Uint32Array {
     if (ids === undefined) {
       if (this.ids.nextId + rows - 1 > MAX_ID) {
         throw new RangeError(`${caller}: default ids would pass ${MAX_ID}; pass ids explicitly`);
@@ -596,15 +593,15 @@ export class Index {
       throw new TypeError(`${caller}: ids is ${describe(ids)}; expected an array of integers`);
     }
     if (ids.length !== rows) {
-      throw new RangeError(`${caller}: ids has ${ids.length} entries but there are ${rows} rows`);
+      throw new RangeError(`${caller}: ids has ${ids.length} entries but ${rowsName} has ${rows} rows`);
     }
     const copy = Array.from({ length: rows }, (_, i) => ids[i]);
     const batch = new Set<number>();
     copy.forEach((id, i) => {
       checkId(caller, `ids[${i}]`, id);
-      if (batch.has(id)) throw new RangeError(`${caller}: ids[${i}] = ${id} appears twice in this call`);
+      if (batch.has(id)) throw new RangeError(`${caller}: ids[${i}] = ${id} is a duplicate within this call`);
       if (held === "new" && this.ids.find(id) >= 0) {
-        throw new RangeError(`${caller}: ids[${i}] = ${id} is already in the index (upsert replaces vectors)`);
+        throw new RangeError(`${caller}: ids[${i}] = ${id} is a duplicate of an id already in the index (upsert replaces vectors)`);
       }
       batch.add(id);
     });
@@ -620,7 +617,7 @@ export class Index {
           `${MIN_AUTO_CALIBRATION_ROWS} needed to calibrate on them. Pass ranges to Index.create or call index.calibrate(sample) first`,
       );
     }
-    return new Int8Codec(this.storedDims, rangesOf(matrix));
+    return new Int8Codec(this.storedDims, rangesOf(matrix, caller, "vectors"));
   }
 
   // ---- rows and shards --------------------------------------------------------------------
@@ -642,6 +639,11 @@ export class Index {
     }
     const shard = this.shardList[lo];
     return { shard, row: row - shard.offset };
+  }
+
+  /** Bytes a row takes in a shard: its columns and its live bit. */
+  private get bytesPerRow(): number {
+    return this.bytesPerVector + 4 + 1 / 8;
   }
 
   private newShard(caller: string): Shard {
@@ -676,10 +678,13 @@ export class Index {
         }
         left -= room;
         if (left === 0) break;
-        if (room === 0 && shard.rows === 0) {
+        // A full shard makes way for a new one, unless maxMemoryBytes (not shardBytes) is what is full.
+        const shardFull = shard.arena.room(false) < 128 * this.bytesPerRow;
+        const newShardBytes = PAGE_BYTES + headroomFor(Math.min(this.shardBytes, this.budget.limit)) + 64 * this.bytesPerRow;
+        if (!shardFull || this.budget.used() + newShardBytes > this.budget.limit) {
           throw new RangeError(
-            `${caller}: no memory for another row: a new shard would exceed maxMemoryBytes ${this.budget.limit} ` +
-              `(the index holds ${this.memoryBytes} bytes); nothing was changed`,
+            `${caller}: needs ${this.budget.used() + Math.ceil(left * this.bytesPerRow)} bytes of WebAssembly memory, more than its ` +
+              `limit of ${this.budget.limit} bytes (maxMemoryBytes); nothing was changed`,
           );
         }
         shard = this.newShard(caller);
@@ -827,7 +832,7 @@ export class Index {
   }
 
   private async runSearch(caller: string, queries: Float32Array[], k: number, multiplier: number, snapshot: Snapshot): Promise<SearchResult[]> {
-    this.checkNotDisposed(caller);
+    this.live(caller);
     const scans = snapshot.map(following).filter((scan) => scan.limit > 0 && (scan.list === undefined || scan.list.length > 0));
     const twoStage = this.rescore !== "none";
     const rows = scans.reduce((sum, scan) => sum + (scan.list?.length ?? scan.limit), 0);
@@ -844,7 +849,7 @@ export class Index {
       const perShard: Array<{ scan: (typeof scans)[number]; lists: Awaited<ReturnType<Shard["scan"]>> }> = [];
       for (const scan of scans) {
         const lists = await scan.shard.scan(caller, codec, block, encoded, firstK, scan, this.threads, this.parallelMinBytes);
-        this.checkNotDisposed(caller);
+        this.live(caller);
         perShard.push({ scan, lists });
       }
       block.forEach((query, q) => {
@@ -857,9 +862,6 @@ export class Index {
     return results;
   }
 
-  private checkNotDisposed(caller: string): void {
-    if (this.disposed) throw new Error(`${caller}: the index was disposed while this search was pending`);
-  }
 
   /** Second stage: scores only the candidates, with int8 codes or floats, and keeps the best k. */
   private rescoreCandidates(caller: string, query: Float32Array, candidates: Located[], shards: Shard[], k: number): SearchResult {

@@ -7,6 +7,7 @@
 // one across a call that can allocate.
 
 import { describe } from "./errors.js";
+import { READY_OPTION_KEYS, readOptions } from "./options.js";
 import { WASM_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED, WASM_SIMD } from "./generated/wasm.js";
 import { choosePath, type KernelPath, type PathChoice, RELAXED_POLICIES, type RelaxedPolicy, selfChecker } from "./relaxed.js";
 
@@ -123,16 +124,14 @@ export interface ReadyOptions {
  *
  * @returns a promise that resolves when the kernels are ready to instantiate.
  * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128; TypeError when options is not
- *   an object or its policy is unknown.
+ *   an object, has an unknown key, or its policy is unknown.
  * @example
  * import { ready, kernels } from "quantvec";
  * await ready();
  * kernels.features.path; // "simd128" or "relaxed-simd"
  */
 export async function ready(options: ReadyOptions = {}): Promise<void> {
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(`ready: options must be an object such as { relaxedSimd: "auto" }, got ${describe(options)}`);
-  }
+  options = readOptions("ready", options, READY_OPTION_KEYS, 'an object such as { relaxedSimd: "auto" }');
   if (options.relaxedSimd !== undefined) {
     if (!RELAXED_POLICIES.includes(options.relaxedSimd)) {
       throw new TypeError(`ready: relaxedSimd must be "auto", "always" or "never", got ${describe(options.relaxedSimd)}`);
@@ -249,10 +248,13 @@ export class Arena {
   get u32(): Uint32Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.u32; }
   get f32(): Float32Array { if (this.buffer !== this.memory.buffer) this.refresh(); return this.views.f32; }
 
-  /** Bytes that long-lived allocations may still take: up to the limit (and budget), less the headroom. */
-  room(): number {
+  /**
+   * Bytes that long-lived allocations may still take: up to the limit (and, with `budget` true,
+   * the budget), less the headroom.
+   */
+  room(budget = true): number {
     let room = this.maxBytes - alignUp(this.top, 64) - this.headroom;
-    if (this.budget !== undefined) {
+    if (budget && this.budget !== undefined) {
       room = Math.min(room, this.budget.limit - this.budget.used() + this.byteLength - alignUp(this.top, 64) - this.headroom);
     }
     return Math.max(0, room);
@@ -284,21 +286,21 @@ export class Arena {
   }
 
   private ensure(caller: string, end: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (end <= have) return;
     if (end > this.maxBytes) {
       throw new RangeError(
         `${caller}: needs ${end} bytes of WebAssembly memory, more than its limit of ${this.maxBytes} bytes ` +
-          `(${this.maxBytes === MAX_MEMORY_BYTES ? "the 4 GiB memory32 ceiling" : "maxMemoryBytes"}); nothing was changed`,
+          `(${this.maxBytes === MAX_MEMORY_BYTES ? "the 4 GiB memory32 ceiling" : "shardBytes"}); nothing was changed`,
       );
     }
+    const have = this.memory.buffer.byteLength;
+    if (end <= have) return;
     const needPages = Math.ceil((end - have) / PAGE_BYTES);
     const havePages = have / PAGE_BYTES;
     const maxPages = this.maxBytes / PAGE_BYTES;
     if (this.budget !== undefined && this.budget.used() + needPages * PAGE_BYTES > this.budget.limit) {
       throw new RangeError(
-        `${caller}: needs ${needPages * PAGE_BYTES} more bytes of WebAssembly memory; the index holds ${this.budget.used()} ` +
-          `of its maxMemoryBytes ${this.budget.limit}; nothing was changed`,
+        `${caller}: needs ${this.budget.used() + needPages * PAGE_BYTES} bytes of WebAssembly memory, more than its limit of ` +
+          `${this.budget.limit} bytes (maxMemoryBytes); nothing was changed`,
       );
     }
     // Grow by half again (at most MAX_SPARE_BYTES more than needed) so that many small adds do

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { calibrate, Index, quantize, ready, truncate } from "../src/index.js";
 import { randomNormal, rng } from "./helpers.js";
+import { rejectsUnchanged as rejectsUnchangedOn } from "./unchanged.js";
 
 const DIMS = 16;
 const random = rng(2024);
@@ -13,29 +14,13 @@ const RANGES = calibrate(ROWS);
 
 beforeAll(() => ready());
 
-/** Everything observable about an index. */
-async function snapshot(index: Index) {
-  const queries = index.dims === DIMS ? QUERIES : [randomNormal(rng(5), index.dims), randomNormal(rng(6), index.dims)];
-  return {
-    size: index.size,
-    memoryBytes: index.memoryBytes,
-    results: await Promise.all(queries.map((q) => index.search(q, { k: 200 }))),
-  };
-}
+/** The queries that observe an index: QUERIES, or seeded ones of its own dims. */
+const queriesFor = (index: Index) =>
+  index.dims === DIMS ? QUERIES : [randomNormal(rng(5), index.dims), randomNormal(rng(6), index.dims)];
 
 /** Asserts that `action` fails with `type` and a message matching `message`, and changes nothing. */
-async function rejectsUnchanged(index: Index, action: () => unknown, type: ErrorConstructor, message: RegExp) {
-  const before = await snapshot(index);
-  let error: unknown;
-  try {
-    await action();
-  } catch (e) {
-    error = e;
-  }
-  expect(error, "the call should have failed").toBeInstanceOf(type);
-  expect((error as Error).message).toMatch(message);
-  expect(await snapshot(index)).toEqual(before);
-}
+const rejectsUnchanged = (index: Index, action: () => unknown, type: ErrorConstructor, message: RegExp) =>
+  rejectsUnchangedOn(index, queriesFor(index), action, type, message);
 
 async function filledIndex(options: Partial<Parameters<typeof Index.create>[0]> = {}) {
   const index = await Index.create({ dims: DIMS, precision: "binary", rescore: "int8", ranges: RANGES, ...options });

@@ -185,7 +185,7 @@ describe("removal and compaction", () => {
     const index = await Index.create({ dims: 8, precision: "float32" });
     open.push(index);
     index.add([randomNormal(random, 8), randomNormal(random, 8)], [5, 6]);
-    expect(() => index.add([randomNormal(random, 8)], [5])).toThrow(/ids\[0\] = 5 is already in the index/);
+    expect(() => index.add([randomNormal(random, 8)], [5])).toThrow(/ids\[0\] = 5 is a duplicate of an id already in the index/);
     index.remove([5]);
     const vector = randomNormal(random, 8);
     index.add([vector], [5]);

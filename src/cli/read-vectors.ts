@@ -14,6 +14,7 @@ import { extname } from "node:path";
 import { createInterface } from "node:readline";
 import type { Matrix } from "../embeddings.js";
 import { checkChoice, checkInteger, describe } from "../errors.js";
+import { READ_OPTION_KEYS, readOptions } from "../options.js";
 
 /** The file formats `readVectors` reads; "f32" is headerless little-endian float32. */
 export type VectorFormat = "npy" | "fvecs" | "f32" | "jsonl";
@@ -85,6 +86,7 @@ export async function readVectors(
   if (typeof path !== "string" || path === "") {
     throw new TypeError(`readVectors: path must be a non-empty string, got ${describe(path)}`);
   }
+  options = readOptions("readVectors", options, READ_OPTION_KEYS, "an object like { dims: 384 }");
   const dims = options.dims === undefined ? undefined : checkInteger("readVectors", "dims", options.dims, 1, 2 ** 31 - 1);
   const field = options.field ?? DEFAULT_FIELD;
   if (typeof field !== "string" || field === "") {
