@@ -7,7 +7,7 @@
 // one across a call that can allocate.
 
 import { describe } from "./errors.js";
-import { choosePath, type KernelPath, type PathChoice, RELAXED_POLICIES, type RelaxedPolicy, selfChecker } from "./relaxed.js";
+import { chooseInBackground, choosePath, type KernelPath, type PathChoice, RELAXED_POLICIES, type RelaxedPolicy, selfChecker } from "./relaxed.js";
 
 /** The raw kernel ABI of assembly/index.ts. Pointers are byte offsets into the Arena's memory. */
 export interface KernelExports {
@@ -181,19 +181,54 @@ export interface ReadyOptions {
   modules?: Partial<Record<Build, WebAssembly.Module>>;
 }
 
+/** "auto"'s decision, made in the background after the first ready() under it. */
+let background: Promise<PathChoice> | undefined;
+let backgroundChoice: PathChoice | undefined;
+/** Someone awaits kernelPathDecided(): the background's timers must then keep a Node process alive. */
+let awaited = false;
+
+/** The next macrotask, on a timer that does not keep a process alive (unless a caller awaits the decision). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 0) as unknown;
+    if (awaited) return;
+    if (typeof timer === "object" && timer !== null && typeof (timer as { unref?: unknown }).unref === "function") (timer as { unref(): void }).unref();
+    else (globalThis as { Deno?: { unrefTimer?(id: unknown): void } }).Deno?.unrefTimer?.(timer);
+  });
+}
+
+function startBackground(plain: WebAssembly.Module): Promise<PathChoice> {
+  background ??= (async () => {
+    const relaxed = await compile("relaxed").catch((error: Error) => error.message.replace(/^quantvec: /, ""));
+    const decided = await chooseInBackground(plain, relaxed, nextTask).catch(
+      (error: Error): PathChoice => ({ path: "simd128", relaxedSimd: false, reason: `relaxed SIMD could not be judged (${error.message}); using SIMD128` }),
+    );
+    backgroundChoice = decided;
+    if (policy === "auto") choice = decided;
+    return decided;
+  })();
+  return background;
+}
+
 /**
- * Compiles the WebAssembly kernels and chooses between the SIMD128 and relaxed-SIMD builds
- * (50–75 ms more where relaxed SIMD validates, for its self-check and timing, unless the
- * policy is "never"); once per policy, later calls return at once. Everything else in
+ * Compiles the WebAssembly kernels and settles which build new indexes use: under the default
+ * policy "auto" it resolves on SIMD128 at once and decides about relaxed SIMD in the
+ * background (self-check, then interleaved timing in short tasks; `kernelPathDecided()` waits
+ * for it); "always" waits for relaxed SIMD's self-check (about 25 ms more where it validates);
+ * "never" does not try it. Once per policy; later calls return at once. Everything else in
  * quantvec that touches WebAssembly works only after it has resolved.
  *
+ * @param options `relaxedSimd` (the policy, sticky) and `modules` (precompiled builds, for
+ *   runtimes that refuse to compile WebAssembly from bytes).
  * @returns a promise that resolves when the kernels are ready to instantiate.
- * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128; TypeError when options is not
- *   an object or its policy is unknown.
+ * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128, or refuses to compile
+ *   WebAssembly at run time and no precompiled `simd` module was given (the message names the
+ *   entry to use); TypeError when options is not an object, its policy is unknown, or `modules`
+ *   holds something that is not a quantvec build (then none of them is taken).
  * @example
  * import { ready, kernels } from "quantvec";
  * await ready();
- * kernels.features.path; // "simd128" or "relaxed-simd"
+ * kernels.features.path; // "simd128" until the background decision switches new indexes over
  */
 export async function ready(options: ReadyOptions = {}): Promise<void> {
   if (options === null || typeof options !== "object") {
@@ -211,8 +246,12 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
     const wanted = policy;
     let pending = choices.get(wanted);
     if (pending === undefined) {
-      pending = (async () => {
+      pending = (async (): Promise<PathChoice> => {
         const plain = await compile("simd");
+        if (wanted === "auto") {
+          void startBackground(plain);
+          return { path: "simd128", relaxedSimd: false, reason: "SIMD128 while relaxed SIMD is checked and timed in the background (kernelPathDecided() waits for it)" };
+        }
         const relaxed = wanted === "never" ? "" : await compile("relaxed").catch((error: Error) => error.message.replace(/^quantvec: /, ""));
         return choosePath(wanted, plain, relaxed);
       })();
@@ -221,10 +260,31 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
     }
     const decided = await pending;
     if (policy === wanted) {
-      choice = decided;
+      choice = wanted === "auto" ? (backgroundChoice ?? decided) : decided;
       return;
     }
   }
+}
+
+/**
+ * Waits until the kernel path is settled under the current policy: for "auto", until the
+ * background decision about relaxed SIMD is made (up to about half a second of short tasks
+ * after the first `ready()`; at once where relaxed SIMD does not validate).
+ *
+ * @returns what was decided: the path new indexes and buffers use, whether relaxed SIMD works
+ *   here, its measured speed and why (the same as `kernels.features`).
+ * @throws (rejects) what `ready()` rejects with.
+ * @example
+ * import { kernelPathDecided } from "quantvec";
+ * const { path, reason } = await kernelPathDecided();
+ */
+export async function kernelPathDecided(): Promise<PathChoice> {
+  await ready();
+  if (policy === "auto" && background !== undefined) {
+    awaited = true;
+    await background;
+  }
+  return { ...choice };
 }
 
 /** A compiled build; throws a clear error if it has not been compiled yet. */
