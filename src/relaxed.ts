@@ -37,7 +37,7 @@ export interface PathChoice {
   path: KernelPath;
   /** Whether the runtime runs the relaxed kernels correctly (validated and self-checked); false when not tried. */
   relaxedSimd: boolean;
-  /** Relaxed over SIMD128 scan speed (the median of several rounds), when it was measured. */
+  /** Relaxed over SIMD128 scan speed, when it was measured ("auto": best rates of the last window of timing pairs; "always": median of its short rounds). */
   speedup?: number;
   /** One line: why this path. */
   reason: string;
