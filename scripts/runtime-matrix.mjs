@@ -11,7 +11,7 @@
 // other platforms the matrix says so and runs only what it has.
 //   node scripts/runtime-matrix.mjs [--check-readme | --write-readme] [--only NAME,NAME]
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { homedir } from "node:os";
 import { extname, join, normalize, relative } from "node:path";
@@ -33,6 +33,8 @@ const RUNTIMES = [
   // No permission flags: what a new user types.
   { name: "Deno", pkg: "@deno/linux-x64-glibc", version: "2.9.6", bin: "deno", run: (bin) => [bin, ["run", LOCAL]] },
   { name: "workerd", pkg: "@cloudflare/workerd-linux-64", version: "1.20261117.1", bin: "bin/workerd", workerd: true },
+  // Not a runtime: Cloudflare's bundler, run on Node 22, its bundle then served by workerd above.
+  { name: "workerd via wrangler", pkg: "wrangler", version: "4.164.0", bin: "bin/wrangler.js", wrangler: true },
 ];
 
 function fail(message) {
@@ -81,54 +83,92 @@ function freePort() {
   });
 }
 
-/** workerd: the checks through the "workerd" entry, and the default entry's rejection. */
-async function runWorkerd(bin) {
-  const [port, defaultPort] = [await freePort(), await freePort()];
+/**
+ * Serves `workers` (each a list of modules: [name, "esModule" | "wasm", absolute file]) with
+ * workerd, fetches "/" from each, and returns their JSON answers in order.
+ */
+async function serveWorkers(bin, workers) {
+  const ports = [];
+  for (const _ of workers) ports.push(await freePort());
   const dir = join(ROOT, "build");
   mkdirSync(dir, { recursive: true });
-  const embed = (file) => JSON.stringify(relative(dir, join(ROOT, file)));
-  const js = ["test/runtimes/checks.mjs", ...listFiles("dist", ".js")];
-  const modules = (main) => [
-    `(name = "main.js", esModule = embed ${embed(main)})`,
-    ...js.map((file) => `(name = ${JSON.stringify(file.replace(/^test\/runtimes\//, ""))}, esModule = embed ${embed(file)})`),
-    ...listFiles("dist/wasm", ".wasm").map((file) => `(name = ${JSON.stringify(file)}, wasm = embed ${embed(file)})`),
-  ].join(",\n    ");
+  // workerd embeds files by paths relative to its config.
+  const list = (modules) => modules.map(([name, kind, file]) => `(name = ${JSON.stringify(name)}, ${kind} = embed ${JSON.stringify(relative(dir, file))})`).join(",\n    ");
   const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "checks", worker = .checks), (name = "default", worker = .default) ],
-  sockets = [
-    (name = "checks", address = "127.0.0.1:${port}", http = (), service = "checks"),
-    (name = "default", address = "127.0.0.1:${defaultPort}", http = (), service = "default"),
-  ],
+  services = [ ${workers.map((_, i) => `(name = "w${i}", worker = .w${i})`).join(", ")} ],
+  sockets = [ ${workers.map((_, i) => `(name = "s${i}", address = "127.0.0.1:${ports[i]}", http = (), service = "w${i}")`).join(", ")} ],
 );
-const checks :Workerd.Worker = (modules = [ ${modules("test/runtimes/workerd-main.mjs")} ], compatibilityDate = "2026-11-01");
-const default :Workerd.Worker = (modules = [ ${modules("test/runtimes/workerd-default.mjs")} ], compatibilityDate = "2026-11-01");
+${workers.map((modules, i) => `const w${i} :Workerd.Worker = (modules = [ ${list(modules)} ], compatibilityDate = "2026-11-01");`).join("\n")}
 `;
   const file = join(dir, "runtime-matrix.capnp");
   writeFileSync(file, config);
   const server = spawn(bin, ["serve", file], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   server.stderr.on("data", (chunk) => (log += chunk));
-  try {
-    const get = async (at) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const response = await fetch(`http://127.0.0.1:${at}/`);
-          const text = await response.text();
-          if (!response.ok) throw new Error(`workerd answered ${response.status}: ${text}`);
-          return JSON.parse(text);
-        } catch (error) {
-          if (attempt > 100 || server.exitCode !== null || /answered/.test(error.message)) throw new Error(`${error.message}\n${log}`);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+  const get = async (port) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/`);
+        const text = await response.text();
+        if (!response.ok) throw new Error(`workerd answered ${response.status}: ${text}`);
+        return JSON.parse(text);
+      } catch (error) {
+        if (attempt > 100 || server.exitCode !== null || /answered/.test(error.message)) throw new Error(`${error.message}\n${log}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-    };
-    const result = await get(port);
-    result.defaultEntry = await get(defaultPort);
-    return result;
+    }
+  };
+  try {
+    const answers = [];
+    for (const port of ports) answers.push(await get(port));
+    return answers;
   } finally {
     server.kill();
   }
+}
+
+/** workerd: the checks through the "workerd" entry, and the default entry's rejection. */
+async function runWorkerd(bin) {
+  const at = (file) => join(ROOT, file);
+  const library = [
+    ["checks.mjs", "esModule", at("test/runtimes/checks.mjs")],
+    ...listFiles("dist", ".js").map((file) => [file, "esModule", at(file)]),
+    ...listFiles("dist/wasm", ".wasm").map((file) => [file, "wasm", at(file)]),
+  ];
+  const [result, defaultEntry] = await serveWorkers(bin, [
+    [["main.js", "esModule", at("test/runtimes/workerd-main.mjs")], ...library],
+    [["main.js", "esModule", at("test/runtimes/workerd-default.mjs")], ...library],
+  ]);
+  return { ...result, defaultEntry };
+}
+
+/**
+ * wrangler: bundles a Worker that imports "quantvec" (the package, linked into a scratch
+ * project) the way `wrangler deploy` does (--dry-run: nothing leaves the machine), then serves
+ * the bundle with workerd: proves the "workerd" condition and the .wasm imports as wrangler
+ * resolves them. wrangler needs Node >= 22.12, so it runs on the matrix's Node 22.
+ */
+async function runWrangler(wrangler, workerdBin, node) {
+  const project = join(ROOT, "build", "matrix-wrangler");
+  rmSync(project, { recursive: true, force: true });
+  mkdirSync(join(project, "src"), { recursive: true });
+  mkdirSync(join(project, "node_modules"), { recursive: true });
+  symlinkSync(ROOT, join(project, "node_modules", "quantvec"), "dir");
+  copyFileSync(join(ROOT, "test/runtimes/checks.mjs"), join(project, "src", "checks.mjs"));
+  copyFileSync(join(ROOT, "test/runtimes/wrangler-main.mjs"), join(project, "src", "worker.js"));
+  writeFileSync(join(project, "wrangler.toml"), `name = "quantvec-matrix"\nmain = "src/worker.js"\ncompatibility_date = "2026-11-01"\n`);
+  await run(node, [wrangler, "deploy", "--dry-run", "--outdir", "out"], {
+    cwd: project, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", HOME: project },
+  });
+  const out = join(project, "out");
+  const files = readdirSync(out);
+  if (!files.some((file) => file.endsWith(".wasm"))) throw new Error(`wrangler's bundle holds no .wasm modules: ${files.join(", ")}`);
+  const [result] = await serveWorkers(workerdBin, [[
+    ["worker.js", "esModule", join(out, "worker.js")],
+    ...files.filter((file) => file.endsWith(".wasm")).map((file) => [file, "wasm", join(out, file)]),
+  ]]);
+  return result;
 }
 
 function listFiles(dir, ext) {
@@ -224,9 +264,12 @@ for (const runtime of linuxX64 ? RUNTIMES.filter((r) => want(r.name)) : []) {
   const bin = install(runtime);
   const installed = Date.now() - t0;
   try {
-    const runtimeVersion = await version(bin);
-    const result = runtime.workerd ? await runWorkerd(bin) : JSON.parse(await run(...runtime.run(bin)));
-    const row = judge(runtime.name, runtimeVersion, runtime.workerd ? "workerd" : "default", result, reference);
+    const byName = (name) => install(RUNTIMES.find((r) => r.name === name));
+    const runtimeVersion = runtime.wrangler ? runtime.version : await version(bin);
+    const result = runtime.workerd ? await runWorkerd(bin)
+      : runtime.wrangler ? await runWrangler(bin, byName("workerd"), byName("Node 22"))
+      : JSON.parse(await run(...runtime.run(bin)));
+    const row = judge(runtime.name, runtimeVersion, runtime.workerd ? "workerd" : runtime.wrangler ? "wrangler" : "default", result, reference);
     if (runtime.workerd) {
       const refused = result.defaultEntry;
       if (!refused.rejected || !/refuses to compile WebAssembly at run time/.test(refused.message) || !/"workerd" export condition/.test(refused.message)) {
@@ -265,13 +308,14 @@ for (const r of rows) {
   for (const note of r.notes) console.log(`  ${r.name}: ${note}`);
   for (const failure of r.failures) console.log(`  ${r.name} FAILED: ${failure}`);
 }
-console.log(`runtime matrix: ${((Date.now() - started) / 1000).toFixed(0)} s (runtime packages cached in ${CACHE})`);
+const installSeconds = rows.reduce((sum, r) => sum + (r.install ?? 0), 0) / 1000;
+console.log(`runtime matrix: ${((Date.now() - started) / 1000).toFixed(0)} s, of which ${installSeconds.toFixed(0)} s installing runtime packages (cached in ${CACHE})`);
 
 // README's "Runs on" table: what this run proved, in words that do not change between runs
 // (the machine's own Node 20 and Debian's Chromium are named by major version: their updates
 // are not pinned here).
 const THREADS = { yes: "yes", no: "no (one thread)", partly: "partly" };
-const ENTRY = { default: "`quantvec`", workerd: "`quantvec` (\"workerd\" condition)" };
+const ENTRY = { default: "`quantvec`", workerd: "`quantvec` (\"workerd\" condition)", wrangler: "`quantvec`, bundled by wrangler deploy (\"workerd\" condition)" };
 const readmeTable = [
   "| runtime | version | threads | kernel paths | entry |",
   "|---|---|---|---|---|",
