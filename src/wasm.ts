@@ -166,8 +166,9 @@ export function pathChoice(): PathChoice {
 export interface ReadyOptions {
   /**
    * When to use the relaxed-SIMD kernels (identical results, different speed): "auto" (the
-   * default) where they pass their self-check and measure faster than SIMD128, "always" where
-   * they pass their self-check, "never" (not even tried: no startup cost). Sticky: later
+   * default) where they pass their self-check and measure faster than SIMD128, decided in the
+   * background after ready() resolves on SIMD128 (no startup cost); "always" where they pass
+   * their self-check (ready() waits for it); "never" (not even tried). Sticky: later
    * calls without it keep the last policy. Indexes and buffers created before a change keep
    * the kernels they started with.
    */
