@@ -1,7 +1,7 @@
 // quantvec: small, fast embedding search in any JavaScript runtime.
-export { ready } from "./wasm.js";
+export { kernelPathDecided, ready } from "./wasm.js";
 export type { ReadyOptions } from "./wasm.js";
-export type { KernelPath, RelaxedPolicy } from "./relaxed.js";
+export type { KernelPath, PathChoice, RelaxedPolicy } from "./relaxed.js";
 export type { EmbeddingsInput, Matrix, Vector } from "./embeddings.js";
 export { truncate } from "./matryoshka.js";
 export { calibrate, quantize } from "./quantize.js";

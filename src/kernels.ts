@@ -195,10 +195,10 @@ export const kernels = {
     }
     return new KernelBuffer(Type as never, length);
   },
-  /** What this runtime can run and which kernels new indexes and buffers use (as decided by `ready()`). */
+  /** What this runtime can run and which kernels new indexes and buffers use (as decided by `ready()`, and under "auto" by its background decision). */
   features: {
     simd128: true as const,
-    /** Whether the relaxed-SIMD kernels validate here and pass their self-check (false when not tried: policy "never"). */
+    /** Whether the relaxed-SIMD kernels validate here and pass their self-check (false when not tried: policy "never", or "auto" before its background decision). */
     get relaxedSimd(): boolean {
       return pathChoice().relaxedSimd;
     },
@@ -206,7 +206,7 @@ export const kernels = {
     get path(): KernelPath {
       return pathChoice().path;
     },
-    /** Relaxed over SIMD128 speed on an in-cache int8 scan (median of the startup rounds), where it was measured. */
+    /** Relaxed over SIMD128 speed on an in-cache int8 scan, where it was measured ("auto": best rates of the last window of timing pairs; "always": median of its short rounds). */
     get relaxedSpeedup(): number | undefined {
       return pathChoice().speedup;
     },

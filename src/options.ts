@@ -89,7 +89,7 @@ export const INDEX_OPTION_KEYS: OptionKeys<IndexOptions> = {
 /** `index.search` and `index.searchBatch`. */
 export const SEARCH_OPTION_KEYS: OptionKeys<SearchOptions> = { k: true, rescoreMultiplier: true, filter: true };
 /** `ready`. */
-export const READY_OPTION_KEYS: OptionKeys<ReadyOptions> = { relaxedSimd: true };
+export const READY_OPTION_KEYS: OptionKeys<ReadyOptions> = { relaxedSimd: true, modules: true };
 /** `quantize`. */
 export const QUANTIZE_OPTION_KEYS: OptionKeys<QuantizeOptions> = { ranges: true, calibration: true, dims: true };
 /** `truncate`. */

@@ -13,10 +13,13 @@
 //      compiler is right). The shared build is checked once, when a threaded index needs it;
 //      it is the same source, compiled with threads;
 //   3. policy "auto" only: scanning the same in-cache codes is at least MIN_SPEEDUP faster
-//      than with the SIMD128 build. The digit planes cost three or four relaxed dots per 16
+//      than with the SIMD128 build, decided in the background after ready() has resolved on
+//      SIMD128 (chooseInBackground: short interleaved timing pairs between the application's
+//      own tasks, judged two windows at a time by judgePairs until they agree). Indexes created
+//      after the decision use it. The digit planes cost three or four relaxed dots per 16
 //      codes, so the relaxed path wins only where the engine turns each into one instruction
 //      (x86 VNNI, Arm dot product), and even then not always (0.3–0.85× measured on an x86
-//      with VNNI, Node 22 to 26; README "Relaxed SIMD"). The race times
+//      with VNNI, Node 22 to 26; 0.33–0.46× on an AMD EPYC; README "Relaxed SIMD"). The race times
 //      single-query scans; batches with relaxed SIMD go one query at a time (the SIMD128
 //      builds score four queries per row load), so "auto" may trade some batch speed.
 
@@ -34,7 +37,7 @@ export interface PathChoice {
   path: KernelPath;
   /** Whether the runtime runs the relaxed kernels correctly (validated and self-checked); false when not tried. */
   relaxedSimd: boolean;
-  /** Relaxed over SIMD128 scan speed (the median of several rounds), when it was measured. */
+  /** Relaxed over SIMD128 scan speed, when it was measured ("auto": best rates of the last window of timing pairs; "always": median of its short rounds). */
   speedup?: number;
   /** One line: why this path. */
   reason: string;
@@ -42,9 +45,21 @@ export interface PathChoice {
 
 /** Relaxed must be this much faster to be chosen by "auto": a tie keeps the plain path. */
 const MIN_SPEEDUP = 1.05;
+/** "always": a short synchronous warm-up and race, only to report the speed and re-check once optimized. */
 const WARMUP_MS = 15;
 const ROUNDS = 4;
 const ROUND_MS = 2;
+/**
+ * "auto", in the background: each task runs both contenders for PAIR_MS each (order
+ * alternating), so a burst of noise hits both; WARMUP_TASKS tasks of warm-up first, then pairs
+ * are judged in windows of WINDOW, at most MAX_WINDOWS (judgePairs).
+ */
+const PAIR_MS = 2;
+const WARMUP_TASKS = 10;
+const WINDOW = 16;
+const MAX_WINDOWS = 6;
+/** Two windows agree when their speedups are within this factor of each other. */
+const AGREE = 1.1;
 
 /** Digit planes (before the ones plane) of an int8 (`wide` false) or int16 query. */
 const digitsOf = (wide: boolean) => (wide ? 3 : 2);
@@ -225,21 +240,16 @@ function rate(run: () => void, ms: number, maxCalls: number): number {
 }
 
 /**
- * Relaxed over SIMD128 speed of the int16 × int8 top-k scan (the int8 index's hot loop) over
- * 128 KiB of codes that stay in cache, so the arithmetic is measured rather than memory.
- * Timing code the engine has not optimized yet would mislead, and engines optimize on
- * background threads: so both contenders, and `warm` (the self-check, which calls every
- * kernel), first run for WARMUP_MS. Then ROUNDS rounds time each contender for at least
- * ROUND_MS (long enough for a clock coarsened to 100 µs). Returns each round's ratio,
- * relaxed over SIMD128: NaN where the clock does not move. Synchronous on purpose: a timer
- * would never fire under fake timers. Most of the 50–75 ms that ready() spends here.
+ * The two contenders of a race: the int16 × int8 top-k scan (the int8 index's hot loop) over
+ * 128 KiB of codes that stay in cache, so the arithmetic is measured rather than memory; each
+ * call is one scan, SIMD128 first, relaxed second.
  */
-export function raceRelaxed(plain: WebAssembly.Module, relaxed: WebAssembly.Module, warm: () => void = () => {}): number[] {
+function contenders(plain: WebAssembly.Module, relaxed: WebAssembly.Module): [() => void, () => void] {
   const dims = 1024;
   const rows = 128;
   const codes = sample(Int8Array, dims * rows, 5);
   const query = sample(Int16Array, dims, 6).map((q) => q >> 2); // the encoder's typical range
-  const contenders = ([["simd128", plain], ["relaxed-simd", relaxed]] as const).map(([path, module]) => {
+  const [a, b] = ([["simd128", plain], ["relaxed-simd", relaxed]] as const).map(([path, module]) => {
     const box = sandbox(module, 4, false);
     const base = box.alloc(codes.length);
     box.u8().set(new Uint8Array(codes.buffer), base);
@@ -251,21 +261,114 @@ export function raceRelaxed(plain: WebAssembly.Module, relaxed: WebAssembly.Modu
       box.kernels.dot_i16i8_topk(at, base, dims, rows, 0, 0, heap);
     };
   });
-  rate(() => {
-    contenders.forEach((run) => run());
-    warm();
-  }, WARMUP_MS, 200);
-  return Array.from({ length: ROUNDS }, () => {
-    const [simd128, relaxedSimd] = contenders.map((run) => rate(run, ROUND_MS, 2000));
-    return Number.isFinite(simd128) && Number.isFinite(relaxedSimd) ? relaxedSimd / simd128 : NaN;
-  });
+  return [a, b];
 }
 
 /**
- * Decides the kernel path under `policy`. `relaxed` is the compiled relaxed build, or the
- * reason it is unavailable.
+ * Relaxed over SIMD128 speed, synchronously (policy "always" reports it): both contenders and
+ * `warm` (the self-check, which calls every kernel) first run for WARMUP_MS so that the engine
+ * optimizes them, then ROUNDS rounds time each for at least ROUND_MS. Returns each round's
+ * ratio, NaN where the clock does not move. No timers: ready() must not hang under fake timers.
  */
-export function choosePath(policy: RelaxedPolicy, plain: WebAssembly.Module, relaxed: WebAssembly.Module | string): PathChoice {
+export function raceRelaxed(plain: WebAssembly.Module, relaxed: WebAssembly.Module, warm: () => void = () => {}): number[] {
+  const [simd128, relaxedSimd] = contenders(plain, relaxed);
+  rate(() => {
+    simd128();
+    relaxedSimd();
+    warm();
+  }, WARMUP_MS, 200);
+  return Array.from({ length: ROUNDS }, () => {
+    const [a, b] = [rate(simd128, ROUND_MS, 2000), rate(relaxedSimd, ROUND_MS, 2000)];
+    return Number.isFinite(a) && Number.isFinite(b) ? b / a : NaN;
+  });
+}
+
+/** What the pairs measured so far say: "relaxed" or "simd128" once sure, else "unsure". */
+export interface RatioVerdict {
+  verdict: "relaxed" | "simd128" | "unsure";
+  /** Relaxed over SIMD128 speed in the last window: best relaxed rate over best SIMD128 rate. */
+  speedup: number;
+}
+
+/**
+ * Judges interleaved timing pairs `[simd128 calls/ms, relaxed calls/ms]`, WINDOW at a time.
+ * Noise (preemption, other processes, GC) only ever slows a run down, so each window is summed
+ * up by each contender's best rate, and their ratio is its speedup. Sure of "relaxed" when the
+ * last two windows both measure at least MIN_SPEEDUP and agree within AGREE; sure of "simd128"
+ * when both measure below 1, or both below MIN_SPEEDUP and agree. Two windows must agree, so a
+ * warm-up that favoured one side in the first does not decide; anything else is "unsure".
+ */
+export function judgePairs(pairs: ReadonlyArray<readonly [number, number]>): RatioVerdict {
+  const windows = Math.floor(pairs.length / WINDOW);
+  const speedups = [windows - 2, windows - 1].filter((w) => w >= 0).map((w) => {
+    const window = pairs.slice(w * WINDOW, (w + 1) * WINDOW);
+    return Math.max(...window.map((p) => p[1])) / Math.max(...window.map((p) => p[0]));
+  });
+  const speedup = speedups[speedups.length - 1] ?? NaN;
+  if (speedups.length < 2) return { verdict: "unsure", speedup };
+  const [earlier, last] = speedups;
+  const agree = Math.max(earlier, last) / Math.min(earlier, last) <= AGREE;
+  const verdict = agree && earlier >= MIN_SPEEDUP && last >= MIN_SPEEDUP ? "relaxed"
+    : (earlier < 1 && last < 1) || (agree && earlier < MIN_SPEEDUP && last < MIN_SPEEDUP) ? "simd128" : "unsure";
+  return { verdict, speedup };
+}
+
+/** Waits for the next macrotask (the event loop runs in between); never keeps a process alive unless `hold`. */
+export type NextTask = () => Promise<void>;
+
+/**
+ * Decides "auto" without holding up ready(): self-check, then interleaved timing pairs, one
+ * short task at a time (about 2 × PAIR_MS each, so the application keeps running), until
+ * judgePairs is sure or MAX_WINDOWS windows have passed, then the self-check again. `relaxed`
+ * is the compiled relaxed build, or the reason it is unavailable.
+ */
+export async function chooseInBackground(plain: WebAssembly.Module, relaxed: WebAssembly.Module | string, nextTask: NextTask): Promise<PathChoice> {
+  if (typeof relaxed === "string") return { path: "simd128", relaxedSimd: false, reason: relaxed };
+  const check = selfChecker(relaxed, "relaxed-simd");
+  const failed = check();
+  if (failed !== undefined) return { path: "simd128", relaxedSimd: false, reason: `relaxed SIMD failed its self-check (${failed}); using SIMD128` };
+  const [simd128, relaxedSimd] = contenders(plain, relaxed);
+  for (let task = 0; task < WARMUP_TASKS; task++) {
+    await nextTask();
+    rate(() => {
+      simd128();
+      relaxedSimd();
+      check();
+    }, 2 * PAIR_MS, 50);
+  }
+  const pairs: Array<[number, number]> = [];
+  let judged: RatioVerdict = { verdict: "unsure", speedup: NaN };
+  let timed = true;
+  while (pairs.length < WINDOW * MAX_WINDOWS) {
+    await nextTask();
+    const order = pairs.length % 2 === 0 ? [simd128, relaxedSimd] : [relaxedSimd, simd128];
+    const [first, second] = order.map((run) => rate(run, PAIR_MS, 500));
+    if (!Number.isFinite(first) || !Number.isFinite(second)) {
+      timed = false;
+      break;
+    }
+    pairs.push(order[0] === simd128 ? [first, second] : [second, first]);
+    if (pairs.length % WINDOW === 0 && (judged = judgePairs(pairs)).verdict !== "unsure") break;
+  }
+  const failedLater = check();
+  if (failedLater !== undefined) {
+    return { path: "simd128", relaxedSimd: false, reason: `relaxed SIMD failed its self-check once optimized (${failedLater}); using SIMD128` };
+  }
+  if (!timed) {
+    return { path: "simd128", relaxedSimd: true, reason: "relaxed SIMD is exact here but ran at an untimed speed (the clock did not advance while it ran); using SIMD128" };
+  }
+  const speedup = judged.speedup;
+  const measured = `${speedup.toFixed(2)}× the speed of SIMD128 on an in-cache int8 scan (best of the last ${WINDOW} of ${pairs.length} interleaved timing pairs)`;
+  if (judged.verdict === "relaxed") return { path: "relaxed-simd", relaxedSimd: true, speedup, reason: `relaxed SIMD is exact here and ran at ${measured}` };
+  if (judged.verdict === "simd128") return { path: "simd128", relaxedSimd: true, speedup, reason: `relaxed SIMD is exact here but ran at ${measured}; using SIMD128` };
+  return { path: "simd128", relaxedSimd: true, speedup, reason: `relaxed SIMD is exact here; the windows of timing pairs did not agree (last: ${measured}); using SIMD128` };
+}
+
+/**
+ * Decides the kernel path under "never" or "always" (ready() waits for it; "auto" is decided
+ * by chooseInBackground). `relaxed` is the compiled relaxed build, or the reason it is unavailable.
+ */
+export function choosePath(policy: "never" | "always", plain: WebAssembly.Module, relaxed: WebAssembly.Module | string): PathChoice {
   if (policy === "never") return { path: "simd128", relaxedSimd: false, reason: "relaxed SIMD not tried: turned off (relaxedSimd: \"never\")" };
   if (typeof relaxed === "string") return { path: "simd128", relaxedSimd: false, reason: relaxed };
   const check = selfChecker(relaxed, "relaxed-simd");
@@ -275,16 +378,11 @@ export function choosePath(policy: RelaxedPolicy, plain: WebAssembly.Module, rel
   }
   const rounds = raceRelaxed(plain, relaxed, check).sort((a, b) => a - b);
   const timed = !rounds.some(Number.isNaN);
-  const speedup = timed ? rounds[rounds.length >> 1] : NaN;
-  const worstSpeedup = timed ? rounds[0] : NaN;
   const failedLater = check();
   if (failedLater !== undefined) {
     return { path: "simd128", relaxedSimd: false, reason: `relaxed SIMD failed its self-check once optimized (${failedLater}); using SIMD128` };
   }
-  const measured = timed ? { speedup } : {};
-  const ratio = !timed ? "an untimed speed (the clock did not advance while it ran)" : `${speedup.toFixed(2)}× the speed of SIMD128 on an in-cache int8 scan (median of ${ROUNDS} rounds, worst ${worstSpeedup.toFixed(2)}×)`;
-  if (policy === "always") return { path: "relaxed-simd", relaxedSimd: true, ...measured, reason: `relaxed SIMD forced (relaxedSimd: "always"); it ran at ${ratio}` };
-  return timed && worstSpeedup >= MIN_SPEEDUP
-    ? { path: "relaxed-simd", relaxedSimd: true, ...measured, reason: `relaxed SIMD is exact here and ran at ${ratio}` }
-    : { path: "simd128", relaxedSimd: true, ...measured, reason: `relaxed SIMD is exact here but ran at ${ratio}, not faster in every round; using SIMD128` };
+  const speedup = rounds[rounds.length >> 1];
+  const ratio = timed ? `${speedup.toFixed(2)}× the speed of SIMD128 on an in-cache int8 scan (median of ${ROUNDS} short rounds)` : "an untimed speed (the clock did not advance while it ran)";
+  return { path: "relaxed-simd", relaxedSimd: true, ...(timed ? { speedup } : {}), reason: `relaxed SIMD forced (relaxedSimd: "always"); it ran at ${ratio}` };
 }

@@ -8,8 +8,7 @@
 
 import { describe } from "./errors.js";
 import { READY_OPTION_KEYS, readOptions } from "./options.js";
-import { WASM_RELAXED, WASM_SHARED, WASM_SHARED_RELAXED, WASM_SIMD } from "./generated/wasm.js";
-import { choosePath, type KernelPath, type PathChoice, RELAXED_POLICIES, type RelaxedPolicy, selfChecker } from "./relaxed.js";
+import { chooseInBackground, choosePath, type KernelPath, type PathChoice, RELAXED_POLICIES, type RelaxedPolicy, selfChecker } from "./relaxed.js";
 
 /** The raw kernel ABI of assembly/index.ts. Pointers are byte offsets into the Arena's memory. */
 export interface KernelExports {
@@ -46,8 +45,14 @@ export const MAX_MEMORY_BYTES = MAX_PAGES * PAGE_BYTES;
  * SIMD128 only or with relaxed SIMD (src/relaxed.ts says when that one is used).
  */
 export type Build = "simd" | "shared" | "relaxed" | "shared-relaxed";
-const SOURCES: Record<Build, string> = {
-  simd: WASM_SIMD, shared: WASM_SHARED, relaxed: WASM_RELAXED, "shared-relaxed": WASM_SHARED_RELAXED,
+export const BUILDS: readonly Build[] = ["simd", "shared", "relaxed", "shared-relaxed"];
+/** The constant holding each build's bytes (base64) in src/generated/wasm.ts. */
+const SOURCE_NAMES = {
+  simd: "WASM_SIMD", shared: "WASM_SHARED", relaxed: "WASM_RELAXED", "shared-relaxed": "WASM_SHARED_RELAXED",
+} as const satisfies Record<Build, string>;
+/** Each build as a file in dist/wasm/ (the "workerd" entry imports these; `quantvec/wasm/*` exports them). */
+export const WASM_FILES: Record<Build, string> = {
+  simd: "quantvec.wasm", shared: "quantvec-shared.wasm", relaxed: "quantvec-relaxed.wasm", "shared-relaxed": "quantvec-shared-relaxed.wasm",
 };
 const UNSUPPORTED: Record<Build, string> = {
   simd: "this runtime cannot run WebAssembly SIMD128 (needs Node >= 16.4, Chrome 91, Firefox 89 or Safari 16.4)",
@@ -59,6 +64,8 @@ const compiling = new Map<Build, Promise<WebAssembly.Module>>();
 /** Builds whose self-check failed: final, unlike a failed compile, so never checked twice. */
 const checkFailures = new Map<Build, Error>();
 const modules = new Map<Build, WebAssembly.Module>();
+/** Precompiled builds handed to `ready({ modules })` or by the "workerd" entry: used instead of compiling. */
+const precompiled = new Map<Build, WebAssembly.Module>();
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -68,8 +75,26 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Compiles one build once; a failed compile is forgotten so that a later call can retry.
- * A relaxed build must also pass its self-check (src/relaxed.ts) to count as compiled.
+ * The error for a runtime that refuses to compile WebAssembly from bytes (Cloudflare Workers,
+ * pages whose Content-Security-Policy lacks 'wasm-unsafe-eval'), or undefined for other errors.
+ */
+function compileRefused(error: unknown, build: Build): Error | undefined {
+  const message = String((error as Error)?.message ?? error);
+  if (!/disallowed by embedder|not an allowed source|wasm-unsafe-eval|wasm-eval|code generation/i.test(message)) return undefined;
+  return new Error(
+    `quantvec: this runtime refuses to compile WebAssembly at run time (${(error as Error)?.name ?? "Error"}: ${message}), ` +
+      `so the kernels cannot be built from the bytes embedded in the default entry. In Cloudflare Workers (workerd) import ` +
+      `"quantvec" through its "workerd" export condition (wrangler resolves it; or import "quantvec/workerd"), which imports ` +
+      `the kernels as precompiled .wasm modules. Elsewhere import "quantvec/wasm/${WASM_FILES[build]}" as a module and ` +
+      `pass it: ready({ modules: { ${build === "shared-relaxed" ? '"shared-relaxed"' : build}: module } })`,
+    { cause: error },
+  );
+}
+
+/**
+ * Compiles one build once (or takes the precompiled module given for it); a failed compile is
+ * forgotten so that a later call can retry. A relaxed build must also pass its self-check
+ * (src/relaxed.ts) to count as compiled.
  */
 export function compile(build: Build): Promise<WebAssembly.Module> {
   const failure = checkFailures.get(build);
@@ -77,9 +102,18 @@ export function compile(build: Build): Promise<WebAssembly.Module> {
   let pending = compiling.get(build);
   if (pending === undefined) {
     pending = (async () => {
-      const bytes = decodeBase64(SOURCES[build]);
-      if (typeof WebAssembly !== "object" || !WebAssembly.validate(bytes)) throw new Error(`quantvec: ${UNSUPPORTED[build]}`);
-      const module = await WebAssembly.compile(bytes);
+      let module = precompiled.get(build);
+      if (module === undefined) {
+        if (typeof WebAssembly !== "object") throw new Error(`quantvec: ${UNSUPPORTED[build]}`);
+        // Loaded on demand: runtimes given precompiled modules never parse the embedded bytes.
+        const bytes = decodeBase64((await import("./generated/wasm.js"))[SOURCE_NAMES[build]]);
+        if (!WebAssembly.validate(bytes)) throw new Error(`quantvec: ${UNSUPPORTED[build]}`);
+        try {
+          module = await WebAssembly.compile(bytes);
+        } catch (error) {
+          throw compileRefused(error, build) ?? error;
+        }
+      }
       if (build === "shared-relaxed") {
         const failed = selfChecker(module, "relaxed-simd", true)();
         if (failed !== undefined) {
@@ -96,6 +130,34 @@ export function compile(build: Build): Promise<WebAssembly.Module> {
   return pending;
 }
 
+/** Kernels every build exports: a module without them is not a quantvec build. */
+const KERNEL_NAMES = ["hamming_u1_topk", "dot_i16i8_topk", "dot_f32_topk", "HEAP_BASE"];
+
+/**
+ * Checks precompiled builds and, only when all are valid, registers them for builds not
+ * compiled yet (a build already compiled is the same code and stays).
+ */
+export function providePrecompiled(caller: string, given: unknown): void {
+  if (given === null || typeof given !== "object") {
+    throw new TypeError(`${caller}: modules must be an object such as { simd: WebAssembly.Module }, got ${describe(given)}`);
+  }
+  const entries = Object.entries(given as Record<string, unknown>).filter(([, module]) => module !== undefined);
+  for (const [build, module] of entries) {
+    if (!BUILDS.includes(build as Build)) {
+      throw new TypeError(`${caller}: modules.${build} is not a build; expected some of ${BUILDS.map((b) => `"${b}"`).join(", ")}`);
+    }
+    if (!(module instanceof WebAssembly.Module)) {
+      throw new TypeError(`${caller}: modules["${build}"] must be a WebAssembly.Module (import dist/wasm/${WASM_FILES[build as Build]} as a module), got ${describe(module)}`);
+    }
+    const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+    const missing = KERNEL_NAMES.filter((name) => !exported.has(name));
+    if (missing.length > 0) {
+      throw new TypeError(`${caller}: modules["${build}"] is not a quantvec kernel build (it does not export ${missing.join(", ")}); expected dist/wasm/${WASM_FILES[build as Build]}`);
+    }
+  }
+  for (const [build, module] of entries) precompiled.set(build as Build, module as WebAssembly.Module);
+}
+
 let policy: RelaxedPolicy = "auto";
 const choices = new Map<RelaxedPolicy, Promise<PathChoice>>();
 let choice: PathChoice = { path: "simd128", relaxedSimd: false, reason: "not decided yet: call `await ready()`" };
@@ -108,27 +170,70 @@ export function pathChoice(): PathChoice {
 export interface ReadyOptions {
   /**
    * When to use the relaxed-SIMD kernels (identical results, different speed): "auto" (the
-   * default) where they pass their self-check and measure faster than SIMD128, "always" where
-   * they pass their self-check, "never" (not even tried: no startup cost). Sticky: later
+   * default) where they pass their self-check and measure faster than SIMD128, decided in the
+   * background after ready() resolves on SIMD128 (no startup cost); "always" where they pass
+   * their self-check (ready() waits for it); "never" (not even tried). Sticky: later
    * calls without it keep the last policy. Indexes and buffers created before a change keep
    * the kernels they started with.
    */
   relaxedSimd?: RelaxedPolicy;
+  /**
+   * Precompiled builds, for runtimes that refuse to compile WebAssembly from bytes (Cloudflare
+   * Workers): `simd` is `dist/wasm/quantvec.wasm` (export `quantvec/wasm/quantvec.wasm`), `relaxed`
+   * `quantvec-relaxed.wasm`, `shared` and `"shared-relaxed"` the threaded ones. Builds not given
+   * are compiled from the embedded bytes when first needed. The "workerd" entry passes all four.
+   */
+  modules?: Partial<Record<Build, WebAssembly.Module>>;
+}
+
+/** "auto"'s decision, made in the background after the first ready() under it. */
+let background: Promise<PathChoice> | undefined;
+let backgroundChoice: PathChoice | undefined;
+/** Someone awaits kernelPathDecided(): the background's timers must then keep a Node process alive. */
+let awaited = false;
+
+/** The next macrotask, on a timer that does not keep a process alive (unless a caller awaits the decision). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 0) as unknown;
+    if (awaited) return;
+    if (typeof timer === "object" && timer !== null && typeof (timer as { unref?: unknown }).unref === "function") (timer as { unref(): void }).unref();
+    else (globalThis as { Deno?: { unrefTimer?(id: unknown): void } }).Deno?.unrefTimer?.(timer);
+  });
+}
+
+function startBackground(plain: WebAssembly.Module): Promise<PathChoice> {
+  background ??= (async () => {
+    const relaxed = await compile("relaxed").catch((error: Error) => error.message.replace(/^quantvec: /, ""));
+    const decided = await chooseInBackground(plain, relaxed, nextTask).catch(
+      (error: Error): PathChoice => ({ path: "simd128", relaxedSimd: false, reason: `relaxed SIMD could not be judged (${error.message}); using SIMD128` }),
+    );
+    backgroundChoice = decided;
+    if (policy === "auto") choice = decided;
+    return decided;
+  })();
+  return background;
 }
 
 /**
- * Compiles the WebAssembly kernels and chooses between the SIMD128 and relaxed-SIMD builds
- * (50–75 ms more where relaxed SIMD validates, for its self-check and timing, unless the
- * policy is "never"); once per policy, later calls return at once. Everything else in
+ * Compiles the WebAssembly kernels and settles which build new indexes use: under the default
+ * policy "auto" it resolves on SIMD128 at once and decides about relaxed SIMD in the
+ * background (self-check, then interleaved timing in short tasks; `kernelPathDecided()` waits
+ * for it); "always" waits for relaxed SIMD's self-check (about 25 ms more where it validates);
+ * "never" does not try it. Once per policy; later calls return at once. Everything else in
  * quantvec that touches WebAssembly works only after it has resolved.
  *
+ * @param options `relaxedSimd` (the policy, sticky) and `modules` (precompiled builds, for
+ *   runtimes that refuse to compile WebAssembly from bytes).
  * @returns a promise that resolves when the kernels are ready to instantiate.
- * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128; TypeError when options is not
- *   an object, has an unknown key, or its policy is unknown.
+ * @throws (rejects) Error when the runtime lacks WebAssembly SIMD128, or refuses to compile
+ *   WebAssembly at run time and no precompiled `simd` module was given (the message names the
+ *   entry to use); TypeError when options is not an object, has an unknown key, its policy is
+ *   unknown, or `modules` holds something that is not a quantvec build (then none of them is taken).
  * @example
  * import { ready, kernels } from "quantvec";
  * await ready();
- * kernels.features.path; // "simd128" or "relaxed-simd"
+ * kernels.features.path; // "simd128" until the background decision switches new indexes over
  */
 export async function ready(options: ReadyOptions = {}): Promise<void> {
   options = readOptions("ready", options, READY_OPTION_KEYS, 'an object such as { relaxedSimd: "auto" }');
@@ -136,15 +241,20 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
     if (!RELAXED_POLICIES.includes(options.relaxedSimd)) {
       throw new TypeError(`ready: relaxedSimd must be "auto", "always" or "never", got ${describe(options.relaxedSimd)}`);
     }
-    policy = options.relaxedSimd;
   }
+  if (options.modules !== undefined) providePrecompiled("ready", options.modules);
+  if (options.relaxedSimd !== undefined) policy = options.relaxedSimd;
   // A call whose policy another call replaced meanwhile waits for the newer decision.
   for (;;) {
     const wanted = policy;
     let pending = choices.get(wanted);
     if (pending === undefined) {
-      pending = (async () => {
+      pending = (async (): Promise<PathChoice> => {
         const plain = await compile("simd");
+        if (wanted === "auto") {
+          void startBackground(plain);
+          return { path: "simd128", relaxedSimd: false, reason: "SIMD128 while relaxed SIMD is checked and timed in the background (kernelPathDecided() waits for it)" };
+        }
         const relaxed = wanted === "never" ? "" : await compile("relaxed").catch((error: Error) => error.message.replace(/^quantvec: /, ""));
         return choosePath(wanted, plain, relaxed);
       })();
@@ -153,10 +263,31 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
     }
     const decided = await pending;
     if (policy === wanted) {
-      choice = decided;
+      choice = wanted === "auto" ? (backgroundChoice ?? decided) : decided;
       return;
     }
   }
+}
+
+/**
+ * Waits until the kernel path is settled under the current policy: for "auto", until the
+ * background decision about relaxed SIMD is made (up to about half a second of short tasks
+ * after the first `ready()`; at once where relaxed SIMD does not validate).
+ *
+ * @returns what was decided: the path new indexes and buffers use, whether relaxed SIMD works
+ *   here, its measured speed and why (the same as `kernels.features`).
+ * @throws (rejects) what `ready()` rejects with.
+ * @example
+ * import { kernelPathDecided } from "quantvec";
+ * const { path, reason } = await kernelPathDecided();
+ */
+export async function kernelPathDecided(): Promise<PathChoice> {
+  await ready();
+  if (policy === "auto" && background !== undefined) {
+    awaited = true;
+    await background;
+  }
+  return { ...choice };
 }
 
 /** A compiled build; throws a clear error if it has not been compiled yet. */

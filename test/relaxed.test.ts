@@ -8,8 +8,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { kernels, ready } from "../src/index.js";
-import { intQueryBytes, writeIntQuery } from "../src/relaxed.js";
+import { kernelPathDecided, kernels, ready } from "../src/index.js";
+import { intQueryBytes, judgePairs, writeIntQuery } from "../src/relaxed.js";
 import { WASM_RELAXED } from "../src/generated/wasm.js";
 
 const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
@@ -66,7 +66,7 @@ describe("relaxed SIMD query layout", () => {
 });
 
 describe("relaxed SIMD selection in this process", () => {
-  beforeAll(() => ready());
+  beforeAll(() => ready().then(kernelPathDecided));
 
   it("reports a consistent choice: relaxed only where the runtime validates it", () => {
     const validates = WebAssembly.validate(Uint8Array.from(atob(WASM_RELAXED), (c) => c.charCodeAt(0)));
@@ -109,18 +109,57 @@ describe("relaxed SIMD against SIMD128 (child processes)", () => {
     expect(relaxed.results).toEqual(simd.results);
   });
 
-  it("decides without timers and with a frozen clock (fake timers; sandboxes that stop the clock)", () => {
-    const script = `
-      import { kernels, ready } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
+  /** Runs `body` (after `import { kernelPathDecided, kernels, ready }`) in a child Node; returns its JSON. */
+  const child = (body: string) => {
+    const script = `import { kernelPathDecided, kernels, ready } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};\n${body}`;
+    const run = spawnSync(process.execPath, [...flags, "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    return JSON.parse(run.stdout) as { path: string; reason: string };
+  };
+
+  it("ready() resolves on SIMD128 at once, even with no timers and a frozen clock (fake timers; sandboxes)", () => {
+    const decided = child(`
       globalThis.setTimeout = () => 0;
       performance.now = () => 0;
       await ready();
-      process.stdout.write(JSON.stringify({ path: kernels.features.path, reason: kernels.features.pathReason }));`;
-    const child = spawnSync(process.execPath, [...flags, "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
-    expect(child.status, child.stderr).toBe(0);
-    const decided = JSON.parse(child.stdout) as { path: string; reason: string };
+      process.stdout.write(JSON.stringify({ path: kernels.features.path, reason: kernels.features.pathReason }));`);
+    expect(decided.path).toBe("simd128");
+    // Where relaxed SIMD validates, the decision waits for the background (which fake timers stall).
+    expect(decided.reason).toMatch(NODE_MAJOR >= 22 ? /checked and timed in the background/ : /does not support WebAssembly relaxed SIMD|checked and timed in the background/);
+  });
+
+  it.skipIf(NODE_MAJOR < 22)("a frozen clock keeps SIMD128 once the background decision is made", () => {
+    const decided = child(`
+      performance.now = () => 0;
+      const { path, reason } = await kernelPathDecided();
+      process.stdout.write(JSON.stringify({ path, reason }));`);
     expect(decided.path).toBe("simd128");
     expect(decided.reason).toMatch(/untimed speed \(the clock did not advance while it ran\)/);
+  });
+
+  it.skipIf(NODE_MAJOR < 22)("indexes created before the background decision keep SIMD128, later ones take the decided path, results identical", () => {
+    // Which path is decided depends on the machine; what must hold is the switch and equal results.
+    const decided = child(`
+      const { calibrate, Index } = await import(${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)});
+      const rows = Array.from({ length: 300 }, (_, r) => Float32Array.from({ length: 40 }, (_, i) => Math.sin(r * 7 + i * 3)));
+      const ranges = calibrate(rows);
+      await ready();
+      const before = await Index.create({ dims: 40, precision: "int8", ranges });
+      await kernelPathDecided();
+      const after = await Index.create({ dims: 40, precision: "int8", ranges });
+      const results = [];
+      for (const index of [before, after]) {
+        index.add(rows);
+        results.push(await index.searchBatch(rows.slice(0, 9), { k: 5 }));
+      }
+      const plain = (list) => JSON.stringify(list.map((r) => [Array.from(r.ids), Array.from(r.scores)]));
+      process.stdout.write(JSON.stringify({ path: kernels.features.path, reason: kernels.features.pathReason,
+        paths: [before.kernelPath, after.kernelPath], same: plain(results[0]) === plain(results[1]) }));`);
+    expect(decided.path).toBeDefined();
+    const { paths, same } = decided as unknown as { paths: string[]; same: boolean };
+    expect(paths[0]).toBe("simd128");
+    expect(paths[1]).toBe(decided.path);
+    expect(same).toBe(true);
   });
 
   it.skipIf(NODE_MAJOR !== 20)("is never chosen where its self-check fails (Node 20's baseline compiler)", () => {
@@ -129,5 +168,32 @@ describe("relaxed SIMD against SIMD128 (child processes)", () => {
     expect(liftoff.path).toBe("simd128");
     expect(liftoff.reason).toMatch(/failed its self-check/);
     expect(liftoff.mismatches).toEqual([]);
+  });
+});
+
+describe("judging relaxed against SIMD128 from interleaved timing pairs", () => {
+  /**
+   * `count` pairs [SIMD128 rate, relaxed rate] at `speedup`, each run slowed by up to 3% jitter
+   * and, a third of the time (preemption, another process), by up to `noise`× (seeded).
+   */
+  const pairs = (count: number, speedup: number, noise: number, seed: number) => {
+    let state = seed;
+    const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const slow = () => (random() < 1 / 3 ? 1 + (noise - 1) * random() : 1 + 0.03 * random());
+    return Array.from({ length: count }, () => [100 / slow(), (100 * speedup) / slow()] as const);
+  };
+
+  it("is sure of relaxed SIMD only when two windows agree that it is faster, however noisy the pairs", () => {
+    expect(judgePairs(pairs(32, 1.3, 3, 1)).verdict).toBe("relaxed");
+    expect(judgePairs(pairs(32, 1.3, 3, 1)).speedup).toBeCloseTo(1.3, 1);
+    expect(judgePairs(pairs(32, 0.7, 3, 2)).verdict).toBe("simd128");
+    expect(judgePairs(pairs(32, 1.02, 1.2, 3)).verdict).toBe("simd128"); // a tie keeps SIMD128
+    expect(judgePairs(pairs(16, 1.3, 3, 4)).verdict).toBe("unsure"); // one window is not enough
+    // A first window that favoured relaxed SIMD (say, SIMD128 not optimized yet) does not decide.
+    const warming = [...pairs(16, 2.4, 1.2, 5), ...pairs(16, 0.8, 1.2, 6)];
+    expect(judgePairs(warming).verdict).toBe("unsure");
+    expect(judgePairs([...warming, ...pairs(16, 0.8, 1.2, 7)]).verdict).toBe("simd128");
+    // Two windows that disagree by more than 10% are not sure of relaxed SIMD.
+    expect(judgePairs([...pairs(16, 1.1, 1.05, 8), ...pairs(16, 1.5, 1.05, 9)]).verdict).toBe("unsure");
   });
 });

@@ -3,6 +3,8 @@
 //   2. end-to-end search latency: two-stage binary → int8 against the binary scan alone
 //   3. threads and batching: 2 threads against 1, a 16-query batch against 16 single searches
 //   4. recall on real vectors (MiniLM) for every configuration, with sentence-transformers' defaults
+//   5. ids: filtered search against the unfiltered scan, removal, compaction and upserts
+//   6. scale (full mode, or --scale): tens of millions of codes in several shards
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -13,11 +15,11 @@ import { kernels } from "../kernels.js";
 import { calibrate } from "../quantize.js";
 import { Index, type IndexOptions } from "../vector-index.js";
 import { ready } from "../wasm.js";
-import { K, kernelSuites, type KernelSizes, randomNormal } from "./kernel-bench.js";
+import { fillRandom, K, kernelSuites, type KernelSizes, randomNormal } from "./kernel-bench.js";
 import { measure } from "./measure.js";
 import { loadSimSimd, loadUSearch } from "./peers.js";
 import type { Progress } from "./progress.js";
-import type { BenchResults, EndToEndRow, QualityStudy, ScalingRow } from "./results.js";
+import type { BenchResults, EndToEndRow, IdsRow, QualityStudy, ScaleRun, ScalingRow } from "./results.js";
 import { qualityStudy } from "./study.js";
 
 export type BenchMode = "quick" | "full";
@@ -31,16 +33,25 @@ interface ModeSettings {
   /** Queries held out of the MiniLM vectors. */
   qualityQueries: number;
   timeMs: number;
+  /** 1024-bit codes in the ids suite. */
+  ids: number;
+  /** 1024-bit codes in the scale suite; 0 leaves it out. */
+  scale: number;
 }
 
 // Every corpus is at least 128 MB: this machine reports a 260 MiB shared L3, and a 64 MB corpus
 // was still read from cache (a "bound" of 30 GB/s), which measures the core, not the memory.
 // Quick mode differs from full in timing budget, end-to-end size and query count.
+/** The scale suite: 40M 1024-bit codes, 5.1 GB, more than one 4 GiB WebAssembly memory holds. */
+export const SCALE_VECTORS = 40_000_000;
+
 const MODES: Record<BenchMode, ModeSettings> = {
   quick: { kernels: { hamming: 1_000_000, int8: 128_000, float32: 32_000 }, endToEnd: 100_000,
-    scaling: { hamming: 250_000, int8: 50_000, float32: 12_500 }, qualityQueries: 150, timeMs: 500 },
+    scaling: { hamming: 250_000, int8: 50_000, float32: 12_500 }, qualityQueries: 150, timeMs: 500,
+    ids: 1_000_000, scale: 0 },
   full: { kernels: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, endToEnd: 1_000_000,
-    scaling: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, qualityQueries: 200, timeMs: 2000 },
+    scaling: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, qualityQueries: 200, timeMs: 2000,
+    ids: 1_000_000, scale: SCALE_VECTORS },
 };
 
 const require = createRequire(import.meta.url);
@@ -152,13 +163,99 @@ async function scaling(sizes: KernelSizes, seed: number, timeMs: number, progres
   return rows;
 }
 
+/** A binary-only index of `count` random 1024-bit codes, added through addQuantized in chunks. */
+async function codesIndex(count: number, seed: number, progress: Progress, label: string): Promise<{ index: Index; seconds: number }> {
+  const bytes = 128;
+  const chunkRows = 1 << 20;
+  const index = await Index.create({ dims: bytes * 8, precision: "binary", rescore: "none" });
+  const codes = new Uint8Array(chunkRows * bytes);
+  let seconds = 0;
+  for (let start = 0, c = 0; start < count; start += chunkRows, c++) {
+    const rows = Math.min(chunkRows, count - start);
+    fillRandom(codes, seed + 7000 + c);
+    const began = performance.now();
+    index.addQuantized({ binary: codes.subarray(0, rows * bytes) });
+    seconds += (performance.now() - began) / 1000;
+    progress.update(start + rows, count, label);
+  }
+  progress.clear();
+  return { index, seconds };
+}
+
+/**
+ * Filtered search against the unfiltered scan of the same index (a set of 1% and 50% of the
+ * ids, a predicate of 1%), and the cost of removing 10% of the ids, compacting, and upserting one row.
+ */
+async function idsSuite(count: number, seed: number, timeMs: number, progress: Progress): Promise<IdsRow[]> {
+  progress.stage(`ids: ${count.toLocaleString("en-US")} × 1024-bit codes`);
+  const { index } = await codesIndex(count, seed, progress, "adding codes");
+  try {
+    const query = randomNormal(1024, seed + 900);
+    const every = (step: number) => new Set(Array.from({ length: Math.ceil(count / step) }, (_, i) => i * step));
+    const onePercent = every(100);
+    const half = every(2);
+    const tasks = [
+      { name: "unfiltered", fn: () => index.search(query, { k: K }) },
+      { name: "1% set", fn: () => index.search(query, { k: K, filter: onePercent }) },
+      { name: "50% set", fn: () => index.search(query, { k: K, filter: half }) },
+      { name: "1% predicate", fn: () => index.search(query, { k: K, filter: (id: number) => id % 100 === 0 }) },
+    ];
+    const t = await measure(tasks, timeMs);
+    const base = t.get("unfiltered")!.p50Ms;
+    const rows: IdsRow[] = [{ name: `search, unfiltered (${count.toLocaleString("en-US")} rows)`, p50Ms: base }];
+    for (const [name, label] of [["1% set", "filter: a Set of 1% of the ids"], ["50% set", "filter: a Set of 50% of the ids"],
+      ["1% predicate", "filter: a predicate allowing 1%"]] as const) {
+      const p50Ms = t.get(name)!.p50Ms;
+      rows.push({ name: label, p50Ms, baseline: "the unfiltered search", baselineP50Ms: base, ratio: p50Ms / base });
+    }
+    const removed = Array.from({ length: Math.floor(count / 10) }, (_, i) => i * 10 + 3);
+    let began = performance.now();
+    index.remove(removed);
+    rows.push({ name: `remove 10% of the ids (${removed.length.toLocaleString("en-US")})`, p50Ms: performance.now() - began });
+    const before = index.memoryBytes;
+    began = performance.now();
+    await index.compact();
+    rows.push({ name: `compact() after that (memoryBytes ${(before / 1e6).toFixed(0)} → ${(index.memoryBytes / 1e6).toFixed(0)} MB)`, p50Ms: performance.now() - began });
+    const vector = randomNormal(1024, seed + 901);
+    let id = 0;
+    const upsert = await measure([{ name: "upsert", fn: () => index.upsert([vector], [(id = (id + 7919) % count)]) }], Math.min(timeMs, 500));
+    rows.push({ name: "upsert of one row (replacing an id)", p50Ms: upsert.get("upsert")!.p50Ms });
+    return rows;
+  } finally {
+    index.dispose();
+  }
+}
+
+/** The scale suite: `count` 1024-bit codes past one 4 GiB memory, single and batched search. */
+async function scaleSuite(count: number, seed: number, timeMs: number, progress: Progress): Promise<ScaleRun> {
+  progress.stage(`scale: ${count.toLocaleString("en-US")} × 1024-bit codes (${((count * 128) / 1e9).toFixed(1)} GB)`);
+  const { index, seconds } = await codesIndex(count, seed, progress, "adding codes");
+  try {
+    const queries = Array.from({ length: 32 }, (_, i) => randomNormal(1024, seed + 1000 + i));
+    const t = await measure([
+      { name: "one", fn: () => index.search(queries[0], { k: K }) },
+      { name: "batch", fn: () => index.searchBatch(queries, { k: K }) },
+    ], timeMs, 3);
+    const batchP50Ms = t.get("batch")!.p50Ms;
+    return {
+      vectors: count, codeBytes: count * 128, shards: index.shards, addSeconds: seconds,
+      searchP50Ms: t.get("one")!.p50Ms, batchQueries: queries.length, batchP50Ms, batchQps: (queries.length * 1000) / batchP50Ms,
+      memoryPerVector: index.memoryBytes / count, rowBytesPerVector: 128 + 4 + 1 / 8,
+    };
+  } finally {
+    index.dispose();
+  }
+}
+
 export interface BenchOptions {
   mode: BenchMode;
   seed: number;
   progress: Progress;
+  /** Run the scale suite (full mode always does). */
+  scale?: boolean;
 }
 
-export async function runBench({ mode, seed, progress }: BenchOptions): Promise<BenchResults> {
+export async function runBench({ mode, seed, progress, scale }: BenchOptions): Promise<BenchResults> {
   const settings = MODES[mode];
   await ready();
   const [simsimd, usearch] = await Promise.all([loadSimSimd(), loadUSearch()]);
@@ -188,6 +285,9 @@ export async function runBench({ mode, seed, progress }: BenchOptions): Promise<
   results.endToEnd = await endToEnd(settings.endToEnd, seed, settings.timeMs, progress);
 
   results.scaling = await scaling(settings.scaling, seed, settings.timeMs, progress);
+  results.ids = await idsSuite(settings.ids, seed, settings.timeMs, progress);
+  const scaleVectors = settings.scale || (scale ? SCALE_VECTORS : 0);
+  if (scaleVectors > 0) results.scale = await scaleSuite(scaleVectors, seed, settings.timeMs, progress);
 
   const miniLM = loadMiniLM();
   if (miniLM) {

@@ -16,10 +16,12 @@ import os from "node:os";
 const HELP = `quantvec ${packageVersion()} — small, fast embedding search
 
 Usage
-  quantvec bench [--quick | --full] [--out DIR] [--seed N] [--json]
+  quantvec bench [--quick | --full] [--scale] [--out DIR] [--seed N] [--json]
       Kernels against plain JS and peers (as a share of this machine's streaming-read
-      bandwidth), end-to-end two-stage latency, and recall on real MiniLM vectors.
-      --quick (default) finishes in a few minutes; --full uses 1M-vector corpora.
+      bandwidth), end-to-end two-stage latency, filters and removal, and recall on real
+      MiniLM vectors. --quick (default) finishes in a few minutes; --full uses 1M-vector
+      corpora and adds the scale suite (40M codes, 5.1 GB, several shards), which --scale
+      adds to a quick run.
 
   quantvec eval FILE [--dims N] [--format F] [--field NAME] [--queries 200] [--k 10]
                      [--target-recall 0.95] [--seed N] [--out DIR] [--json]
@@ -64,12 +66,14 @@ async function bench(args: string[]): Promise<void> {
     args,
     options: {
       quick: { type: "boolean" }, full: { type: "boolean" }, out: { type: "string" }, seed: { type: "string" },
-      json: { type: "boolean" },
+      json: { type: "boolean" }, scale: { type: "boolean" },
     },
   });
   if (values.quick && values.full) throw new UsageError("choose one of --quick and --full");
   const progress = new Progress();
-  const results = await runBench({ mode: values.full ? "full" : "quick", seed: integerFlag("seed", values.seed, 42, 0), progress });
+  const results = await runBench({
+    mode: values.full ? "full" : "quick", seed: integerFlag("seed", values.seed, 42, 0), progress, scale: Boolean(values.scale),
+  });
   await finish(results, resolve(values.out ?? "quantvec-bench"), Boolean(values.json), progress);
 }
 

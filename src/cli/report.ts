@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { markPareto } from "./pareto.js";
-import type { BenchResults, KernelRow, KernelSuite, QualityRow, QualityStudy, RunMeta } from "./results.js";
+import type { BenchResults, IdsRow, KernelRow, KernelSuite, QualityRow, QualityStudy, RunMeta, ScaleRun } from "./results.js";
 import { formatBytes, formatCount, formatSig, recallPlot, throughputPlot } from "./svg.js";
 
 const DASH = "—";
@@ -249,7 +249,35 @@ export function renderMarkdown(results: BenchResults, files: { recallPlot?: stri
       "",
     );
   }
+  if (results.ids && results.ids.length > 0) {
+    out.push("## Ids: filters, removal, upserts", "");
+    out.push(mdTable(["Operation", "p50 ms", "Baseline", "Baseline p50 ms", "Time ÷ baseline"], ["l", "r", "l", "r", "r"], idsCells(results.ids)), "");
+  }
+  if (results.scale) {
+    out.push("## Scale: one index past one WebAssembly memory", "");
+    out.push(mdTable(["Measure", "Value"], ["l", "r"], scaleCells(results.scale)), "");
+  }
   return out.join("\n");
+}
+
+function idsCells(rows: readonly IdsRow[]): string[][] {
+  return rows.map((r) => [
+    r.name, formatSig(r.p50Ms), r.baseline ?? "", r.baselineP50Ms === undefined ? "" : formatSig(r.baselineP50Ms),
+    r.ratio === undefined ? "" : `${formatSig(r.ratio, 3, true)}×`,
+  ]);
+}
+
+function scaleCells(run: ScaleRun): string[][] {
+  return [
+    ["vectors (1024-bit codes, added with addQuantized)", run.vectors.toLocaleString("en-US")],
+    ["code bytes", `${(run.codeBytes / 1e9).toFixed(2)} GB`],
+    ["shards", String(run.shards)],
+    ["adding them", `${run.addSeconds.toFixed(1)} s`],
+    ["search, one query, p50", `${formatSig(run.searchP50Ms)} ms`],
+    [`searchBatch of ${run.batchQueries}, p50`, `${formatSig(run.batchP50Ms)} ms (${formatSig(run.batchQps)} queries/s)`],
+    ["memory per vector (memoryBytes ÷ vectors)", `${run.memoryPerVector.toFixed(2)} B`],
+    ["row bytes per vector (codes, id, live bit)", `${run.rowBytesPerVector.toFixed(3)} B`],
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,6 +379,14 @@ export function renderConsole(results: BenchResults): string {
         results.scaling.map((r) => [r.name, r.baseline, formatSig(r.p50Ms), formatSig(r.baselineP50Ms), `${formatSig(r.speedup, 3, true)}×`]),
       ),
     );
+  }
+  if (results.ids && results.ids.length > 0) {
+    out.push("", "Ids: filters, removal, upserts");
+    out.push(textTable(["operation", "p50 ms", "baseline", "baseline ms", "time ÷ baseline"], ["l", "r", "l", "r", "r"], idsCells(results.ids)));
+  }
+  if (results.scale) {
+    out.push("", "Scale");
+    out.push(textTable(["measure", "value"], ["l", "r"], scaleCells(results.scale)));
   }
   return out.join("\n") + "\n";
 }

@@ -113,6 +113,34 @@ export interface ScalingRow {
   speedup: number;
 }
 
+/** One timing of the ids suite (filters, removal, upserts), with its baseline where it has one. */
+export interface IdsRow {
+  name: string;
+  p50Ms: number;
+  /** What the ratio compares with (e.g. the unfiltered scan), if anything. */
+  baseline?: string;
+  baselineP50Ms?: number;
+  /** p50Ms / baselineP50Ms: below 1 is faster than the baseline. */
+  ratio?: number;
+}
+
+/** The scale suite: one index past one WebAssembly memory. */
+export interface ScaleRun {
+  vectors: number;
+  codeBytes: number;
+  shards: number;
+  addSeconds: number;
+  searchP50Ms: number;
+  batchQueries: number;
+  batchP50Ms: number;
+  /** Queries per second of searchBatch. */
+  batchQps: number;
+  /** memoryBytes / vectors: WebAssembly memory (and id table) held per vector, spare capacity included. */
+  memoryPerVector: number;
+  /** Code bytes, id and live bit per vector: what the rows themselves take. */
+  rowBytesPerVector: number;
+}
+
 export interface BenchResults {
   meta: RunMeta;
   bandwidth?: Bandwidth;
@@ -120,4 +148,6 @@ export interface BenchResults {
   endToEnd: EndToEndRow[];
   quality?: QualityStudy;
   scaling?: ScalingRow[];
+  ids?: IdsRow[];
+  scale?: ScaleRun;
 }
