@@ -24,6 +24,8 @@ export class IdMap {
   private used = 0;
   /** One past the largest id ever stored: where default ids continue. */
   nextId = 0;
+  /** Every stored id equals its global row (default ids, no compaction has moved them). */
+  private dense = true;
 
   constructor(private readonly source: RowSource) {}
 
@@ -34,6 +36,7 @@ export class IdMap {
 
   /** The live global row with `id`, or −1. */
   find(id: number): number {
+    if (this.dense) return id < this.source.rows && this.source.isLive(id) ? id : -1;
     if (this.keys === undefined) {
       const row = this.sortedFind(id);
       return row >= 0 && this.source.isLive(row) ? row : -1;
@@ -53,6 +56,7 @@ export class IdMap {
   appended(ids: Uint32Array, first: number): void {
     let ascending = this.keys === undefined;
     let previous = first === 0 ? -1 : this.nextId - 1;
+    for (let i = 0; i < ids.length && this.dense; i++) this.dense = ids[i] === first + i;
     for (const id of ids) {
       if (id <= previous) ascending = false;
       previous = Math.max(previous, id);
@@ -92,6 +96,7 @@ export class IdMap {
     const { rows } = this.source;
     let sorted = true;
     for (let row = 1; row < rows && sorted; row++) sorted = this.source.idAt(row) > this.source.idAt(row - 1);
+    this.dense = sorted && (rows === 0 || this.source.idAt(rows - 1) === rows - 1);
     this.keys = undefined;
     this.values = undefined;
     this.used = 0;

@@ -737,7 +737,7 @@ export class Index {
       const result = task();
       if (result instanceof Promise) {
         this.pending++;
-        this.queue = result.finally(() => this.pending--);
+        this.queue = result.catch(() => {}).finally(() => this.pending--);
       }
       return;
     }
@@ -791,14 +791,21 @@ export class Index {
   private snapshot(caller: string, filter: Filter | undefined): Snapshot {
     const shards = this.shardList;
     if (filter === undefined) return shards.map((shard) => ({ shard, limit: shard.rows }));
-    const allowed = shards.map(() => [] as number[]);
+    // Allowed live rows as a bitmap per shard, then a list where few are allowed.
+    const bitmaps = shards.map((shard) => new Uint8Array(Math.ceil(shard.rows / 8)));
+    const counts = shards.map(() => 0);
     if (typeof filter === "function") {
       shards.forEach((shard, s) => {
+        const bitmap = bitmaps[s];
         for (const segment of shard.store.segments) {
           const u32 = shard.arena.u32;
+          const ids = segment.ptr.ids >> 2;
           for (let r = 0; r < segment.count; r++) {
             const row = segment.rowStart + r;
-            if (shard.isAlive(row) && filter(u32[(segment.ptr.ids >> 2) + r])) allowed[s].push(row);
+            if (shard.isAlive(row) && filter(u32[ids + r])) {
+              bitmap[row >> 3] |= 1 << (row & 7);
+              counts[s]++;
+            }
           }
         }
       });
@@ -806,20 +813,26 @@ export class Index {
       let i = 0;
       for (const id of filter as Iterable<unknown>) {
         checkId(caller, `filter's entry ${i++}`, id);
-        const row = this.ids.find(id as number);
-        if (row < 0) continue;
-        const at = this.locate(row);
-        allowed[shards.indexOf(at.shard)].push(at.row);
+        const global = this.ids.find(id);
+        if (global < 0) continue;
+        const s = shards.length === 1 ? 0 : shards.indexOf(this.locate(global).shard);
+        const row = global - shards[s].offset;
+        const bit = 1 << (row & 7);
+        if ((bitmaps[s][row >> 3] & bit) === 0) {
+          bitmaps[s][row >> 3] |= bit;
+          counts[s]++;
+        }
       }
     }
     return shards.map((shard, s) => {
       const limit = shard.rows;
-      const rows = Uint32Array.from(allowed[s]).sort();
-      const unique = rows.filter((row, i) => i === 0 || row !== rows[i - 1]);
-      if (unique.length * LIST_FILTER_RATIO <= limit) return { shard, limit, list: unique };
-      const bitmap = new Uint8Array(Math.ceil(limit / 8));
-      for (const row of unique) bitmap[row >> 3] |= 1 << (row & 7);
-      return { shard, limit, bitmap };
+      if (counts[s] * LIST_FILTER_RATIO > limit) return { shard, limit, bitmap: bitmaps[s] };
+      const list = new Uint32Array(counts[s]);
+      let n = 0;
+      bitmaps[s].forEach((byte, at) => {
+        for (let bit = 0; byte !== 0; bit++, byte >>= 1) if (byte & 1) list[n++] = at * 8 + bit;
+      });
+      return { shard, limit, list };
     });
   }
 
