@@ -32,13 +32,14 @@ export const HEAP_BASE: usize = __heap_base;
 /** The scan a descriptor at `desc` describes (layout: scan.ts, DESC_*). */
 export function scan_topk(desc: usize): void {
   const metric = load<i32>(desc, DESC_METRIC);
+  const batch = load<i32>(desc, DESC_QUERY_COUNT) > 1;
   if (load<u32>(desc, DESC_LIST) != 0) scan_list(desc);
   else if (metric == HAMMING_U1) {
-    if (load<i32>(desc, DESC_QUERY_COUNT) == 1) scan_hamming_u1(desc);
-    else scan_hamming_u1_batch(desc);
-  } else if (metric == DOT_I8) scan_dot_i8(desc);
-  else if (metric == DOT_I16I8) scan_dot_i16i8(desc);
-  else scan_dot_f32(desc);
+    if (batch) scan_hamming_u1_batch(desc);
+    else scan_hamming_u1(desc);
+  } else if (metric == DOT_I8) scan_dot_i8(desc, batch);
+  else if (metric == DOT_I16I8) scan_dot_i16i8(desc, batch);
+  else scan_dot_f32(desc, batch);
 }
 
 // The parts of scan_topk, one function each: a single function holding every scan loop takes
@@ -53,52 +54,47 @@ export function scan_list(desc: usize): void {
   else scanListDescriptor(DOT_F32, desc);
 }
 
-/** scan_topk of one Hamming query. Codes of 16…128 bytes in whole blocks (128 to 1024 bits) keep the query in registers. */
+/** Hamming scans: codes of 16…128 bytes in whole blocks (128 to 1024 bits) keep the query in registers. */
+@inline function scanHamming(desc: usize, batch: bool): void {
+  const bytes = load<i32>(desc, DESC_DIMS);
+  if ((bytes & 15) == 0 && bytes >= 16 && bytes <= 16 * MAX_REGISTER_BLOCKS) {
+    switch (bytes >> 4) {
+      case 1: scanDescriptor(HAMMING_U1, 1, batch, desc); return;
+      case 2: scanDescriptor(HAMMING_U1, 2, batch, desc); return;
+      case 3: scanDescriptor(HAMMING_U1, 3, batch, desc); return;
+      case 4: scanDescriptor(HAMMING_U1, 4, batch, desc); return;
+      case 5: scanDescriptor(HAMMING_U1, 5, batch, desc); return;
+      case 6: scanDescriptor(HAMMING_U1, 6, batch, desc); return;
+      case 7: scanDescriptor(HAMMING_U1, 7, batch, desc); return;
+      default: scanDescriptor(HAMMING_U1, 8, batch, desc); return;
+    }
+  }
+  scanDescriptor(HAMMING_U1, 0, batch, desc);
+}
+
+/** scan_topk of one Hamming query. */
 export function scan_hamming_u1(desc: usize): void {
-  const bytes = load<i32>(desc, DESC_DIMS);
-  if ((bytes & 15) == 0 && bytes >= 16 && bytes <= 16 * MAX_REGISTER_BLOCKS) {
-    switch (bytes >> 4) {
-      case 1: scanDescriptor(HAMMING_U1, 1, desc); return;
-      case 2: scanDescriptor(HAMMING_U1, 2, desc); return;
-      case 3: scanDescriptor(HAMMING_U1, 3, desc); return;
-      case 4: scanDescriptor(HAMMING_U1, 4, desc); return;
-      case 5: scanDescriptor(HAMMING_U1, 5, desc); return;
-      case 6: scanDescriptor(HAMMING_U1, 6, desc); return;
-      case 7: scanDescriptor(HAMMING_U1, 7, desc); return;
-      default: scanDescriptor(HAMMING_U1, 8, desc); return;
-    }
-  }
-  scanDescriptor(HAMMING_U1, 0, desc);
+  scanHamming(desc, false);
 }
 
-/** scan_topk of several Hamming queries (one per heap). */
+/** scan_topk of several Hamming queries (one heap each). */
 export function scan_hamming_u1_batch(desc: usize): void {
-  const bytes = load<i32>(desc, DESC_DIMS);
-  if ((bytes & 15) == 0 && bytes >= 16 && bytes <= 16 * MAX_REGISTER_BLOCKS) {
-    switch (bytes >> 4) {
-      case 1: scanDescriptor(HAMMING_U1, 1, desc); return;
-      case 2: scanDescriptor(HAMMING_U1, 2, desc); return;
-      case 3: scanDescriptor(HAMMING_U1, 3, desc); return;
-      case 4: scanDescriptor(HAMMING_U1, 4, desc); return;
-      case 5: scanDescriptor(HAMMING_U1, 5, desc); return;
-      case 6: scanDescriptor(HAMMING_U1, 6, desc); return;
-      case 7: scanDescriptor(HAMMING_U1, 7, desc); return;
-      default: scanDescriptor(HAMMING_U1, 8, desc); return;
-    }
-  }
-  scanDescriptor(HAMMING_U1, 0, desc);
+  scanHamming(desc, true);
 }
 
-export function scan_dot_i8(desc: usize): void {
-  scanDescriptor(DOT_I8, 0, desc);
+export function scan_dot_i8(desc: usize, batch: bool): void {
+  if (batch) scanDescriptor(DOT_I8, 0, true, desc);
+  else scanDescriptor(DOT_I8, 0, false, desc);
 }
 
-export function scan_dot_i16i8(desc: usize): void {
-  scanDescriptor(DOT_I16I8, 0, desc);
+export function scan_dot_i16i8(desc: usize, batch: bool): void {
+  if (batch) scanDescriptor(DOT_I16I8, 0, true, desc);
+  else scanDescriptor(DOT_I16I8, 0, false, desc);
 }
 
-export function scan_dot_f32(desc: usize): void {
-  scanDescriptor(DOT_F32, 0, desc);
+export function scan_dot_f32(desc: usize, batch: bool): void {
+  if (batch) scanDescriptor(DOT_F32, 0, true, desc);
+  else scanDescriptor(DOT_F32, 0, false, desc);
 }
 
 // The positional top-k kernels fill this descriptor (module memory, below HEAP_BASE) and run

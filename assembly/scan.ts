@@ -281,18 +281,9 @@ const BATCH_BLOCK_BYTES: usize = 128 * 1024;
  * rows are scored together, as in scanRows; ascending order keeps the reads moving forward.
  */
 @inline function scanListTopK(
-  metric: i32, blocks: i32, query: usize, base: usize, dims: i32, list: usize, count: i32,
-  ids: usize, rowBase: u32, heap: usize,
+  metric: i32, query: usize, base: usize, dims: i32, list: usize, count: i32, ids: usize, rowBase: u32, heap: usize,
 ): void {
-  const zero = i8x16.splat(0);
-  const q0 = blocks > 0 ? v128.load(query) : zero;
-  const q1 = blocks > 1 ? v128.load(query, 16) : zero;
-  const q2 = blocks > 2 ? v128.load(query, 32) : zero;
-  const q3 = blocks > 3 ? v128.load(query, 48) : zero;
-  const q4 = blocks > 4 ? v128.load(query, 64) : zero;
-  const q5 = blocks > 5 ? v128.load(query, 80) : zero;
-  const q6 = blocks > 6 ? v128.load(query, 96) : zero;
-  const q7 = blocks > 7 ? v128.load(query, 112) : zero;
+  const z = i8x16.splat(0); // no Hamming register path: the query is read from memory
   let floor = heapFloor(heap);
   const stride = rowBytes(metric, dims);
   let j: i32 = 0;
@@ -302,7 +293,7 @@ const BATCH_BLOCK_BYTES: usize = 128 * 1024;
     const i2 = <i32>load<u32>(list + (<usize>j << 2), 8);
     const i3 = <i32>load<u32>(list + (<usize>j << 2), 12);
     const scores = score4(
-      metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7,
+      metric, 0, query, z, z, z, z, z, z, z, z,
       base + <usize>i0 * stride, base + <usize>i1 * stride, base + <usize>i2 * stride, base + <usize>i3 * stride, dims,
     );
     const keys = key4(metric, scores);
@@ -314,7 +305,7 @@ const BATCH_BLOCK_BYTES: usize = 128 * 1024;
   }
   for (; j < count; j++) {
     const i = <i32>load<u32>(list + (<usize>j << 2));
-    const score = score1(metric, blocks, query, q0, q1, q2, q3, q4, q5, q6, q7, base + <usize>i * stride, dims);
+    const score = score1(metric, 0, query, z, z, z, z, z, z, z, z, base + <usize>i * stride, dims);
     floor = offerAbove(heap, floor, key1(metric, score), ids, rowBase, i, 0, 0);
   }
 }
@@ -357,13 +348,16 @@ export const DESC_BYTES: usize = 64;
     const n = min(run, count - start);
     for (let q: i32 = 0; q < queryCount; q++) {
       const heap = <usize>load<u32>(heaps + (<usize>q << 2));
-      scanListTopK(metric, 0, queries + <usize>q * <usize>queryBytes, base, dims, list + (<usize>start << 2), n, ids, rowBase, heap);
+      scanListTopK(metric, queries + <usize>q * <usize>queryBytes, base, dims, list + (<usize>start << 2), n, ids, rowBase, heap);
     }
   }
 }
 
-/** A descriptor's scan of contiguous rows, with `metric` and `blocks` constants (see scan_topk in index.ts). */
-@inline export function scanDescriptor(metric: i32, blocks: i32, desc: usize): void {
+/**
+ * A descriptor's scan of contiguous rows, with `metric`, `blocks` and `batch` (several queries)
+ * constants (see scan_topk in index.ts).
+ */
+@inline export function scanDescriptor(metric: i32, blocks: i32, batch: bool, desc: usize): void {
   const queries = <usize>load<u32>(desc, DESC_QUERIES);
   const queryBytes = load<i32>(desc, DESC_QUERY_BYTES);
   const queryCount = load<i32>(desc, DESC_QUERY_COUNT);
@@ -375,7 +369,7 @@ export const DESC_BYTES: usize = 64;
   const heaps = <usize>load<u32>(desc, DESC_HEAPS);
   const mask = <usize>load<u32>(desc, DESC_MASK);
   const maskBit = load<u32>(desc, DESC_MASK_BIT);
-  if (queryCount == 1) {
+  if (!batch) {
     scanTopK(metric, blocks, queries, base, dims, count, ids, rowBase, <usize>load<u32>(heaps), mask, maskBit);
   } else {
     scanTopKBatch(metric, blocks, queries, queryBytes, queryCount, base, dims, count, ids, rowBase, heaps, mask, maskBit);

@@ -109,11 +109,11 @@ export function float32Codec(dims: number): Codec {
     kernelDims: dims,
     queryBytes: () => align16(dims * 4),
     encodeRows(arena, ptr, matrix, first, count) {
-      arena.f32.set(matrix.data.subarray(first * dims, (first + count) * dims), ptr >> 2);
+      arena.f32.set(matrix.data.subarray(first * dims, (first + count) * dims), ptr >>> 2);
     },
     encodeQuery: () => ({}),
     writeQuery(arena, ptr, query) {
-      arena.f32.set(query, ptr >> 2);
+      arena.f32.set(query, ptr >>> 2);
     },
     score: (key) => keyToF32(key),
   };

@@ -144,7 +144,7 @@ function topk<K extends KernelName>(name: K) {
     let idsPtr = 0;
     if (ids !== undefined) {
       idsPtr = arena.scratchFor(caller, "ids", ids.byteLength);
-      arena.u32.set(ids, idsPtr >> 2);
+      arena.u32.set(ids, idsPtr >>> 2);
     }
     resetHeap(arena, heap, capacity);
     arena.kernels[`${name}_topk`](q, base, dims, count, idsPtr, 0, heap);

@@ -5,7 +5,7 @@
 // those addresses. Merging per-thread top-k lists by (key, then smaller id) gives exactly the
 // single-threaded answer.
 
-import type { Segment } from "./store.js";
+import { lastStartingBy, type Segment } from "./store.js";
 import { type Candidates, heapBytes, resetHeap } from "./topk.js";
 import type { Arena, KernelExports } from "./wasm.js";
 
@@ -69,7 +69,7 @@ export function writeDescriptors(
   const at = arena.scratchFor(caller, name, Math.max(1, ranges.length) * bytes);
   const u32 = arena.u32;
   return ranges.map((range, i) => {
-    const w = (at + i * bytes) >> 2;
+    const w = (at + i * bytes) >>> 2;
     u32.fill(0, w, w + bytes / 4);
     u32[w + DESC.metric] = job.metric;
     u32[w + DESC.queries] = job.queries;
@@ -105,7 +105,7 @@ export function splitRows(
       let j = part * share;
       const end = Math.min(rows.length, j + share);
       while (j < end) {
-        const segment = segmentOf(segments, rows[j]);
+        const segment = lastStartingBy(segments, (g) => g.rowStart, rows[j]);
         let k = j;
         while (k < end && rows[k] < segment.rowStart + segment.count) k++;
         out[part].push({
@@ -145,17 +145,6 @@ export function splitRows(
   return out;
 }
 
-function segmentOf(segments: readonly Segment[], row: number): Segment {
-  let lo = 0;
-  let hi = segments.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (segments[mid].rowStart <= row) lo = mid;
-    else hi = mid - 1;
-  }
-  return segments[lo];
-}
-
 /** Heaps for `queryCount` queries of `k` candidates, reset, and the u32 list of their addresses. */
 export interface HeapSet {
   list: number;
@@ -169,7 +158,7 @@ export function allocateHeaps(arena: Arena, caller: string, name: string, queryC
   const heaps = Array.from({ length: queryCount }, (_, q) => list + listBytes + q * each);
   const u32 = arena.u32;
   heaps.forEach((heap, q) => {
-    u32[(list >> 2) + q] = heap;
+    u32[(list >>> 2) + q] = heap;
     resetHeap(arena, heap, k);
   });
   return { list, heaps };

@@ -125,7 +125,7 @@ export class Shard {
       // The kernels take each listed row relative to its segment's first row.
       const ptr = arena.scratchFor(caller, "list", Math.max(4, scan.list.byteLength));
       const u32 = arena.u32;
-      scan.list.forEach((row, j) => (u32[(ptr >> 2) + j] = row - this.store.segmentOf(row).rowStart));
+      scan.list.forEach((row, j) => (u32[(ptr >>> 2) + j] = row - this.store.segmentOf(row).rowStart));
       filter = { kind: "list", ptr, count: scan.list.length };
       visited = scan.list.length;
     } else if (scan.bitmap !== undefined) {
@@ -162,16 +162,16 @@ export class Shard {
       writeIntQuery(arena.u8, q, encoded.int8!.codes, arena.path);
     } else {
       q = arena.scratchFor(caller, "rescoreQuery", dims * 4);
-      arena.f32.set(query, q >> 2);
+      arena.f32.set(query, q >>> 2);
     }
     const u32 = arena.u32;
-    for (let i = 0; i < n; i++) u32[(rowPtrs >> 2) + i] = this.store.address(precision, rows[i]);
+    for (let i = 0; i < n; i++) u32[(rowPtrs >>> 2) + i] = this.store.address(precision, rows[i]);
     if (precision === "int8") {
       arena.kernels.dot_i16i8_rows(q, rowPtrs, dims, n, out);
-      return arena.i32.slice(out >> 2, (out >> 2) + n);
+      return arena.i32.slice(out >>> 2, (out >>> 2) + n);
     }
     arena.kernels.dot_f32_rows(q, rowPtrs, dims, n, out);
-    return arena.f32.slice(out >> 2, (out >> 2) + n);
+    return arena.f32.slice(out >>> 2, (out >>> 2) + n);
   }
 
   /**

@@ -112,14 +112,7 @@ export class SegmentedStore {
 
   /** The segment holding shard row `row`. */
   segmentOf(row: number): Segment {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.segments[mid].rowStart <= row) lo = mid;
-      else hi = mid - 1;
-    }
-    return this.segments[lo];
+    return lastStartingBy(this.segments, (segment) => segment.rowStart, row);
   }
 
   /** Address of `column` for shard row `row`. */
@@ -130,7 +123,7 @@ export class SegmentedStore {
 
   /** The id stored for `row`. */
   idOf(row: number): number {
-    return this.arena.u32[this.address("ids", row) >> 2];
+    return this.arena.u32[this.address("ids", row) >>> 2];
   }
 
   /** Whether `row` is live in the bitmap the scans read. */
@@ -162,4 +155,16 @@ export class SegmentedStore {
     const rowStart = this.segments.reduce((sum, s) => sum + s.capacity, 0);
     return { rowStart, capacity, count: 0, ptr, live: base + liveOffset };
   }
+}
+
+/** The last of `items` (ascending by `start`, the first starting at 0) that starts at or before `row`. */
+export function lastStartingBy<T>(items: readonly T[], start: (item: T) => number, row: number): T {
+  let lo = 0;
+  let hi = items.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (start(items[mid]) <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return items[lo];
 }

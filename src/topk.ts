@@ -17,17 +17,17 @@ export function heapBytes(arena: Arena, capacity: number): number {
 /** Empties the heap at `ptr` and sets its capacity (k). */
 export function resetHeap(arena: Arena, ptr: number, capacity: number): void {
   const i32 = arena.i32;
-  i32[ptr >> 2] = 0;
-  i32[(ptr >> 2) + 1] = capacity;
+  i32[ptr >>> 2] = 0;
+  i32[(ptr >>> 2) + 1] = capacity;
 }
 
 /** Copies the heap's entries out of WASM memory, sorted best first. */
 export function drainHeap(arena: Arena, ptr: number): Candidates {
   const i32 = arena.i32;
   const u32 = arena.u32;
-  const size = i32[ptr >> 2];
-  const capacity = i32[(ptr >> 2) + 1];
-  const keysAt = (ptr + arena.heapHeader) >> 2;
+  const size = i32[ptr >>> 2];
+  const capacity = i32[(ptr >>> 2) + 1];
+  const keysAt = (ptr + arena.heapHeader) >>> 2;
   const idsAt = keysAt + capacity;
   const rowsAt = idsAt + capacity;
   const order = Array.from({ length: size }, (_, i) => i);

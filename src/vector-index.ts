@@ -16,7 +16,7 @@ import { truncateMatrix } from "./matryoshka.js";
 import { type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js";
 import { mergeCandidates, type Located } from "./scan.js";
 import { headroomFor, Shard, type ShardScan } from "./shard.js";
-import type { ColumnWidths, Slot } from "./store.js";
+import { type ColumnWidths, lastStartingBy, type Slot } from "./store.js";
 import type { KernelPath } from "./relaxed.js";
 import { buildFor, compile, MAX_MEMORY_BYTES, type MemoryBudget, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
 
@@ -630,14 +630,7 @@ export class Index {
 
   /** The shard and shard row of a global row. */
   private locate(row: number): { shard: Shard; row: number } {
-    let lo = 0;
-    let hi = this.shardList.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.shardList[mid].offset <= row) lo = mid;
-      else hi = mid - 1;
-    }
-    const shard = this.shardList[lo];
+    const shard = lastStartingBy(this.shardList, (s) => s.offset, row);
     return { shard, row: row - shard.offset };
   }
 
@@ -679,7 +672,7 @@ export class Index {
         left -= room;
         if (left === 0) break;
         // A full shard makes way for a new one, unless maxMemoryBytes (not shardBytes) is what is full.
-        const shardFull = shard.arena.room(false) < 128 * this.bytesPerRow;
+        const shardFull = shard.arena.room(false) <= shard.arena.room(true); // its own ceiling binds, not the budget
         const newShardBytes = PAGE_BYTES + headroomFor(Math.min(this.shardBytes, this.budget.limit)) + 64 * this.bytesPerRow;
         if (!shardFull || this.budget.used() + newShardBytes > this.budget.limit) {
           throw new RangeError(
@@ -710,7 +703,7 @@ export class Index {
       }
       for (const slot of slots) {
         const { segment, offset, count, first } = slot;
-        s.arena.u32.set(rowIds.subarray(first, first + count), (segment.ptr.ids >> 2) + offset);
+        s.arena.u32.set(rowIds.subarray(first, first + count), (segment.ptr.ids >>> 2) + offset);
         for (const column of ["binary", "int8", "float32"] as const) {
           if (this.widths[column] > 0) write(s, segment.ptr[column] + offset * this.widths[column], column, first, count);
         }
@@ -799,7 +792,7 @@ export class Index {
         const bitmap = bitmaps[s];
         for (const segment of shard.store.segments) {
           const u32 = shard.arena.u32;
-          const ids = segment.ptr.ids >> 2;
+          const ids = segment.ptr.ids >>> 2;
           for (let r = 0; r < segment.count; r++) {
             const row = segment.rowStart + r;
             if (shard.isAlive(row) && filter(u32[ids + r])) {
