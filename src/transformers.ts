@@ -170,7 +170,7 @@ function checkOptions(options: unknown): Required<Pick<TransformersEmbedderOptio
     if (typeof layerNorm !== "boolean") throw new TypeError(`${CALLER}: options.matryoshka.layerNorm is ${describe(layerNorm)}; expected true or false`);
     mrl = { dims, layerNorm };
   }
-  return { pooling, normalize, batchSize, prefixes: { query, document }, matryoshka: mrl };
+  return { pooling, normalize, batchSize, prefixes: Object.freeze({ query, document }), matryoshka: mrl && Object.freeze(mrl) };
 }
 
 /**
