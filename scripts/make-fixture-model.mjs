@@ -19,14 +19,19 @@ import { pathToFileURL } from "node:url";
 
 export const SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
-/** The Fiori texts the default vocabulary is built from (the `content` of each record). */
-export function fioriTexts() {
+/** The records of @sap-ux/fiori-docs-embeddings ({ id, title, content, … }), in file order. */
+export function fioriRecords() {
   const require = createRequire(import.meta.url);
   const file = require.resolve("@sap-ux/fiori-docs-embeddings/data/embeddings/records.jsonl");
   return readFileSync(file, "utf8")
     .split("\n")
     .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line).content);
+    .map((line) => JSON.parse(line));
+}
+
+/** The Fiori texts the default vocabulary is built from (the `content` of each record). */
+export function fioriTexts() {
+  return fioriRecords().map((record) => record.content);
 }
 
 // BERT's pre-tokenizer treats every ASCII non-alphanumeric character as punctuation, and any

@@ -23,11 +23,13 @@ export interface TextEmbedder {
 /** A document's key: a string or a safe integer. */
 export type TextKey = string | number;
 
+/** Options of {@link TextIndex.create}: the embedder and every Index option except `dims`. */
 export interface TextIndexOptions extends Omit<IndexOptions, "dims"> {
   /** Turns texts into vectors; its `dims` becomes the index's. */
   embedder: TextEmbedder;
 }
 
+/** Options of {@link TextIndex.add}. */
 export interface TextAddOptions {
   /** Called after each batch is embedded with the texts done so far and the total. */
   onProgress?: (done: number, total: number) => void;
@@ -35,6 +37,7 @@ export interface TextAddOptions {
   batchSize?: number;
 }
 
+/** One result of {@link TextIndex.search}. */
 export interface TextSearchHit {
   key: TextKey;
   /** The Index's score for this document (higher is better; see README "What a score means"). */
@@ -130,7 +133,14 @@ export class TextIndex {
     return this.keyOfId.length;
   }
 
-  /** Whether a text is stored under `key`. */
+  /**
+   * Whether a text is stored under `key` (strings and numbers differ: 1 is not "1").
+   *
+   * @param key a string or integer key.
+   * @returns true when the index holds a text under `key`.
+   * @example
+   * if (!texts.has("intro")) await texts.add([introText], ["intro"]);
+   */
   has(key: TextKey): boolean {
     return this.idOfKey.has(key);
   }
@@ -211,7 +221,12 @@ export class TextIndex {
     return Array.from(ids, (id, i) => ({ key: this.keyOfId[id], score: scores[i] }));
   }
 
-  /** Frees the index's memory; later calls throw. */
+  /**
+   * Frees the index's memory; later calls throw.
+   *
+   * @example
+   * texts.dispose();
+   */
   dispose(): void {
     this.index.dispose();
   }

@@ -9,6 +9,7 @@ import type { TextEmbedder } from "./text-index.js";
 /** How token vectors become one vector per text (as transformers.js names them). */
 export type Pooling = "mean" | "cls" | "last_token";
 
+/** Options of {@link transformersEmbedder}. */
 export interface TransformersEmbedderOptions {
   /** Token pooling; default "mean" (the attention mask's sum divides, so padding is ignored). */
   pooling?: Pooling;
@@ -96,9 +97,9 @@ async function loadPipeline(model: string | URL, options: TransformersEmbedderOp
   const source = local ? localFolder(model) : (model as string);
   let transformers: { pipeline(task: string, model: string, options: object): Promise<unknown> };
   try {
-    // A variable specifier keeps TypeScript from resolving the optional peer's types into ours.
-    const specifier = "@huggingface/transformers";
-    transformers = await import(specifier);
+    // A literal specifier, so bundlers (Vite, webpack) resolve it for browsers; the cast keeps the
+    // peer's types out of this file's declarations.
+    transformers = (await import("@huggingface/transformers")) as unknown as typeof transformers;
   } catch (error) {
     throw new Error(`${CALLER}: loading a model needs the optional peer @huggingface/transformers (npm install @huggingface/transformers): ${(error as Error).message}`, { cause: error });
   }
