@@ -90,8 +90,10 @@ export class TextIndex {
   readonly embedder: TextEmbedder;
   /** The vector index underneath (ids are internal; use keys through this class). */
   readonly index: Index;
+  // Keys to the Index's ids and back; ids are handed out in order and never reused.
   private readonly idOfKey = new Map<TextKey, number>();
-  private readonly keyOfId: TextKey[] = [];
+  private readonly keyOfId = new Map<number, TextKey>();
+  private nextId = 0;
   private nextDefaultKey = 0;
 
   private constructor(embedder: TextEmbedder, index: Index) {
@@ -130,7 +132,7 @@ export class TextIndex {
 
   /** How many texts the index holds. */
   get size(): number {
-    return this.keyOfId.length;
+    return this.idOfKey.size;
   }
 
   /**
@@ -191,12 +193,13 @@ export class TextIndex {
 
     // Checked again: another add may have taken a key while this one was embedding.
     const newKeys = this.newKeys(caller, keys, texts.length);
-    const firstId = this.keyOfId.length;
+    const firstId = this.nextId;
     const ids = Uint32Array.from(newKeys, (_, i) => firstId + i);
     this.index.add({ data, rows: texts.length, cols: dims }, ids);
+    this.nextId += newKeys.length;
     newKeys.forEach((key, i) => {
       this.idOfKey.set(key, firstId + i);
-      this.keyOfId.push(key);
+      this.keyOfId.set(firstId + i, key);
       if (typeof key === "number" && key >= this.nextDefaultKey) this.nextDefaultKey = key + 1;
     });
     return newKeys;
@@ -218,7 +221,7 @@ export class TextIndex {
     checkText(caller, "text", text);
     const query = checkEmbedded(caller, this.embedder, await this.embedder.embedQuery(text), 1, this.index.dims);
     const { ids, scores } = await this.index.search(query, options);
-    return Array.from(ids, (id, i) => ({ key: this.keyOfId[id], score: scores[i] }));
+    return Array.from(ids, (id, i) => ({ key: this.keyOfId.get(id)!, score: scores[i] }));
   }
 
   /**
