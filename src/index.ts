@@ -14,4 +14,4 @@ export { KernelBuffer, kernels } from "./kernels.js";
 export type { KernelName, TopK } from "./kernels.js";
 export type { QueryInput } from "./embeddings.js";
 export { TextIndex } from "./text-index.js";
-export type { TextAddOptions, TextEmbedder, TextIndexOptions, TextKey, TextSearchHit } from "./text-index.js";
+export type { TextAddOptions, TextEmbedder, TextIndexOptions, TextKey, TextSearchHit, TextSearchOptions } from "./text-index.js";

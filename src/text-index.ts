@@ -37,6 +37,12 @@ export interface TextAddOptions {
   batchSize?: number;
 }
 
+/** Options of {@link TextIndex.search}: the Index's, with a filter over keys. */
+export interface TextSearchOptions extends Omit<SearchOptions, "filter"> {
+  /** Only these keys may be returned: an iterable of keys (unknown ones are ignored) or a predicate. */
+  filter?: Iterable<TextKey> | ((key: TextKey) => boolean);
+}
+
 /** One result of {@link TextIndex.search}. */
 export interface TextSearchHit {
   key: TextKey;
@@ -57,6 +63,13 @@ function checkKey(caller: string, name: string, key: unknown): TextKey {
   if (typeof key === "string") return key;
   if (typeof key === "number" && Number.isSafeInteger(key)) return key;
   throw new TypeError(`${caller}: ${name} is ${describe(key)}; keys must be strings or safe integers`);
+}
+
+function checkIterable<T>(caller: string, name: string, value: Iterable<T>): Iterable<T> {
+  if (typeof value === "string" || typeof (value as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== "function") {
+    throw new TypeError(`${caller}: ${name} is ${describe(value)}; expected an array (or iterable) of keys, or a predicate`);
+  }
+  return value;
 }
 
 /** The embedder's output as a matrix of exactly `rows` × `dims`, or a RangeError naming the embedder. */
@@ -209,19 +222,45 @@ export class TextIndex {
    * The `k` texts nearest to `text`, best first.
    *
    * @param text a non-blank query string (the embedder applies any query prefix).
-   * @param options `k` (default 10) and `rescoreMultiplier`, as for {@link Index.search}.
+   * @param options `k` (default 10) and `rescoreMultiplier`, as for {@link Index.search}; `filter`:
+   *   the keys allowed (an iterable of keys, or a predicate called with each stored key).
    * @returns a promise of `[{ key, score }]`.
-   * @throws (as a rejection) TypeError/RangeError for a non-string or blank text, bad options,
-   *   or an embedder whose query vector has another length than its dims.
+   * @throws (as a rejection) TypeError/RangeError for a non-string or blank text, bad options or
+   *   filter, or an embedder whose query vector has another length than its dims.
    * @example
-   * const hits = await texts.search("how do I deploy?", { k: 3 });
+   * const hits = await texts.search("how do I deploy?", { k: 3, filter: (key) => String(key).startsWith("guide-") });
    */
-  async search(text: string, options: SearchOptions = {}): Promise<TextSearchHit[]> {
+  async search(text: string, options: TextSearchOptions = {}): Promise<TextSearchHit[]> {
     const caller = "textIndex.search";
     checkText(caller, "text", text);
+    if (typeof options !== "object" || options === null) throw new TypeError(`${caller}: options is ${describe(options)}; expected { k, filter }`);
+    const { filter, ...rest } = options;
+    this.idFilter(caller, filter); // a bad filter fails before the query is embedded
     const query = checkEmbedded(caller, this.embedder, await this.embedder.embedQuery(text), 1, this.index.dims);
-    const { ids, scores } = await this.index.search(query, options);
+    const { ids, scores } = await this.index.search(query, { ...rest, filter: this.idFilter(caller, filter) });
     return Array.from(ids, (id, i) => ({ key: this.keyOfId.get(id)!, score: scores[i] }));
+  }
+
+  /**
+   * Removes the texts stored under `keys`; keys the index does not hold are skipped.
+   *
+   * @param keys strings or safe integers: an array or any iterable.
+   * @returns how many of the keys were in the index.
+   * @throws TypeError for keys that are not an iterable of strings or safe integers (nothing is removed then).
+   * @example
+   * texts.remove(["intro", 42]);
+   */
+  remove(keys: Iterable<TextKey>): number {
+    const caller = "textIndex.remove";
+    const list = [...checkIterable(caller, "keys", keys)];
+    list.forEach((key, i) => checkKey(caller, `keys[${i}]`, key));
+    const present = [...new Set(list)].filter((key) => this.idOfKey.has(key));
+    const removed = this.index.remove(present.map((key) => this.idOfKey.get(key)!));
+    for (const key of present) {
+      this.keyOfId.delete(this.idOfKey.get(key)!);
+      this.idOfKey.delete(key);
+    }
+    return removed;
   }
 
   /**
@@ -232,6 +271,18 @@ export class TextIndex {
    */
   dispose(): void {
     this.index.dispose();
+  }
+
+  /** A key filter as an id filter for the Index. */
+  private idFilter(caller: string, filter: TextSearchOptions["filter"]): Set<number> | ((id: number) => boolean) | undefined {
+    if (filter === undefined) return undefined;
+    if (typeof filter === "function") return (id: number) => filter(this.keyOfId.get(id)!);
+    const ids = new Set<number>();
+    for (const key of checkIterable(caller, "options.filter", filter)) {
+      const id = this.idOfKey.get(key);
+      if (id !== undefined) ids.add(id);
+    }
+    return ids;
   }
 
   /** The keys for `count` new texts, validated: given ones unique and unused, or the defaults. */

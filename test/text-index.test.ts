@@ -192,3 +192,36 @@ describe("TextIndex rejects bad input and changes nothing", () => {
     expect(texts.size).toBe(0);
   });
 });
+
+describe("TextIndex remove and filter", () => {
+  async function filled() {
+    const texts = await TextIndex.create({ embedder: letterEmbedder(), precision: "float32" });
+    await texts.add(["abc", "abd", "hhh", "fade"], ["a", "b", 7, "c"]);
+    return texts;
+  }
+
+  it("removed keys are gone from search, size and has; they can be added again", async () => {
+    const texts = await filled();
+    expect(texts.remove(["a", 7, "nope", "a"])).toBe(2);
+    expect(texts.size).toBe(2);
+    expect(texts.has("a") || texts.has(7)).toBe(false);
+    expect((await texts.search("abc", { k: 10 })).map((h) => h.key).sort()).toEqual(["b", "c"]);
+    await texts.add(["abc"], ["a"]);
+    expect((await texts.search("abc", { k: 1 }))[0].key).toBe("a");
+  });
+
+  it("a bad key removes nothing", async () => {
+    const texts = await filled();
+    expect(() => texts.remove(["a", 1.5 as never])).toThrow(/textIndex\.remove: keys\[1\] is 1\.5; keys must be strings or safe integers/);
+    expect(() => texts.remove("a" as never)).toThrow(/keys is "a"; expected an array/);
+    expect(texts.size).toBe(4);
+  });
+
+  it("filter: an iterable of keys or a predicate over keys", async () => {
+    const texts = await filled();
+    expect((await texts.search("abc", { k: 10, filter: ["c", 7, "unknown"] })).map((h) => h.key).sort()).toEqual([7, "c"].sort());
+    expect((await texts.search("abc", { k: 10, filter: new Set(["b"]) })).map((h) => h.key)).toEqual(["b"]);
+    expect((await texts.search("abc", { k: 10, filter: (key) => typeof key === "string" })).map((h) => h.key).sort()).toEqual(["a", "b", "c"]);
+    await expect(texts.search("abc", { filter: 3 as never })).rejects.toThrow(/options\.filter is 3/);
+  });
+});
