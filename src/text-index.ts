@@ -3,6 +3,7 @@
 
 import { type Matrix, toMatrix } from "./embeddings.js";
 import { describe } from "./errors.js";
+import { readOptions } from "./options.js";
 import { Index, type IndexOptions, type SearchOptions } from "./vector-index.js";
 
 /**
@@ -186,7 +187,8 @@ export class TextIndex {
         throw new RangeError(`${caller}: keys has ${keys.length} entries for ${texts.length} texts; expected one key per text`);
       }
     }
-    const { onProgress, batchSize = DEFAULT_BATCH } = options;
+    const { onProgress, batchSize = DEFAULT_BATCH } = readOptions<TextAddOptions>(
+      caller, options, { onProgress: true, batchSize: true }, "an object like { onProgress, batchSize }");
     if (onProgress !== undefined && typeof onProgress !== "function") {
       throw new TypeError(`${caller}: options.onProgress is ${describe(onProgress)}; expected a function`);
     }

@@ -4,6 +4,7 @@
 
 import type { Matrix } from "./embeddings.js";
 import { checkChoice, describe } from "./errors.js";
+import { type OptionKeys, readOptions } from "./options.js";
 import type { TextEmbedder } from "./text-index.js";
 
 /** How token vectors become one vector per text (as transformers.js names them). */
@@ -61,6 +62,9 @@ const POOLINGS: readonly Pooling[] = ["mean", "cls", "last_token"];
 /** The outputs transformers.js' feature-extraction pipeline pools, in the order it looks for them. */
 const HIDDEN_STATE_OUTPUTS = ["last_hidden_state", "logits", "token_embeddings"];
 const DEFAULT_BATCH = 32;
+const OPTION_KEYS: OptionKeys<TransformersEmbedderOptions> = {
+  pooling: true, normalize: true, dtype: true, device: true, batchSize: true, prefixes: true, matryoshka: true,
+};
 const LAYER_NORM_EPSILON = 1e-5; // torch.nn.functional.layer_norm's default, as nomic uses it
 
 /** A local folder rather than a model id: an absolute or ./relative path, or a file: URL. */
@@ -149,8 +153,8 @@ function checkOptions(options: unknown): Required<Pick<TransformersEmbedderOptio
   prefixes: { query: string; document: string };
   matryoshka: { dims: number; layerNorm: boolean } | undefined;
 } {
-  if (typeof options !== "object" || options === null) throw new TypeError(`${CALLER}: options is ${describe(options)}; expected an object`);
-  const { pooling = "mean", normalize = true, batchSize = DEFAULT_BATCH, prefixes = {}, matryoshka } = options as TransformersEmbedderOptions;
+  const { pooling = "mean", normalize = true, batchSize = DEFAULT_BATCH, prefixes = {}, matryoshka } = readOptions<TransformersEmbedderOptions>(
+    CALLER, options, OPTION_KEYS, "an object like { pooling: \"mean\", normalize: true }");
   checkChoice(CALLER, "options.pooling", pooling, POOLINGS);
   if (typeof normalize !== "boolean") throw new TypeError(`${CALLER}: options.normalize is ${describe(normalize)}; expected true or false`);
   if (!Number.isInteger(batchSize) || batchSize < 1) {

@@ -189,6 +189,7 @@ describe("TextIndex rejects bad input and changes nothing", () => {
     await expect(TextIndex.create({ embedder: letterEmbedder(), precision: "float32", dims: 8 } as never)).rejects.toThrow(/options\.dims is not allowed/);
     const texts = await TextIndex.create({ embedder: letterEmbedder(), precision: "float32" });
     await expect(texts.add(["abc"], undefined, { onProgress: 1 as never })).rejects.toThrow(/onProgress is 1; expected a function/);
+    await expect(texts.add(["abc"], undefined, { progress: () => {} } as never)).rejects.toThrow(/options has an unknown key "progress"/);
     expect(texts.size).toBe(0);
   });
 });

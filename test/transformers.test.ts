@@ -145,5 +145,6 @@ describe("transformersEmbedder rejects bad input clearly", () => {
     await expect(transformersEmbedder(dir, { matryoshka: { dims: 512 } })).rejects.toThrow(/matryoshka\.dims is 512, more than the model's 256/);
     await expect(transformersEmbedder(dir, { prefixes: { query: 1 as unknown as string } })).rejects.toThrow(/prefixes\.query is 1/);
     await expect(transformersEmbedder(42 as unknown as string)).rejects.toThrow(/model is 42; expected a model id/);
+    await expect(transformersEmbedder(dir, { pool: "mean" } as never)).rejects.toThrow(/transformersEmbedder: options has an unknown key "pool" \(allowed: pooling, normalize/);
   });
 });
