@@ -223,10 +223,35 @@ export function toMatrix(caller: string, input: EmbeddingsInput, options: Matrix
 }
 
 /**
+ * One query: a vector, a transformers.js-style tensor of shape `[d]` or `[1, d]` (what a
+ * feature-extraction pipeline returns for one text), or a one-row `{ data, rows: 1, cols }`.
+ */
+export type QueryInput =
+  | Vector
+  | { readonly data: Float32Array | Float64Array | readonly number[]; readonly dims: readonly number[] }
+  | { readonly data: Float32Array | Float64Array | readonly number[]; readonly rows: number; readonly cols: number };
+
+/** The values of a one-row tensor or matrix (each property read once); anything else as it is. */
+function unwrapOneRow(caller: string, input: unknown, name: string): unknown {
+  if (typeof input !== "object" || input === null || numbersKind(input) !== undefined || !("data" in input)) return input;
+  const shape = input as { dims?: unknown; rows?: unknown };
+  const dims = shape.dims;
+  const list = Array.isArray(dims) ? Array.from(dims as unknown[]) : undefined;
+  const rows = list ? (list.length === 2 ? list[0] : list.length === 1 ? 1 : undefined) : shape.rows;
+  if (rows !== 1) {
+    const seen = list ? `a tensor of dims [${list.join(", ")}]` : `a matrix of ${describe(rows)} rows`;
+    throw new RangeError(`${caller}: ${name} is ${seen}; expected one row ([d] or [1, d]); use searchBatch for several queries`);
+  }
+  return (input as { data: unknown }).data;
+}
+
+/**
  * Validates one vector of exactly `dims` values and returns a fresh float32 copy of it, each value
  * read once: what the caller does to its array afterwards (refill, transfer) changes nothing.
+ * A one-row tensor or matrix is unwrapped first.
  */
-export function toVector(caller: string, input: unknown, dims: number, name = "query"): Float32Array {
+export function toVector(caller: string, query: unknown, dims: number, name = "query"): Float32Array {
+  const input = unwrapOneRow(caller, query, name);
   const kind = numbersKind(input);
   if (kind === undefined) {
     throw new TypeError(`${caller}: ${name} ${isWhat(input)}; expected a Float32Array or number[] of ${dims} values`);

@@ -12,3 +12,6 @@ export { Index } from "./vector-index.js";
 export type { IndexOptions, RescorePrecision, ScanPrecision, SearchOptions, SearchResult } from "./vector-index.js";
 export { KernelBuffer, kernels } from "./kernels.js";
 export type { KernelName, TopK } from "./kernels.js";
+export type { QueryInput } from "./embeddings.js";
+export { TextIndex } from "./text-index.js";
+export type { TextAddOptions, TextEmbedder, TextIndexOptions, TextKey, TextSearchHit, TextSearchOptions } from "./text-index.js";

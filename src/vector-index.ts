@@ -8,7 +8,7 @@
 // result one big shard would.
 
 import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec } from "./codec.js";
-import { type EmbeddingsInput, type Matrix, toMatrix, toVector } from "./embeddings.js";
+import { type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
 import { INDEX_OPTION_KEYS, readOptions, SEARCH_OPTION_KEYS } from "./options.js";
@@ -516,14 +516,14 @@ export class Index {
    * The `k` nearest vectors to `query` (default k = 10): best first, ties by smaller id; fewer
    * when the index (or the filter) allows fewer. See the README for what each precision's score estimates.
    *
-   * @param query `dims` values.
+   * @param query `dims` values: a vector, or a one-row tensor (`[d]` or `[1, d]`) or matrix.
    * @param options `k` (positive integer), `rescoreMultiplier` (positive integer, default 4), `filter`.
    * @returns a promise of `{ ids, scores }`; it rejects with TypeError/RangeError for bad input,
    *   or with the error a filter predicate threw.
    * @example
    * const { ids, scores } = await index.search(queryVector, { k: 5, filter: new Set([1, 2, 3]) });
    */
-  async search(query: Float32Array | readonly number[], options: SearchOptions = {}): Promise<SearchResult> {
+  async search(query: QueryInput, options: SearchOptions = {}): Promise<SearchResult> {
     const caller = "index.search";
     this.live(caller);
     const { k, multiplier, filter } = this.checkSearchOptions(caller, options);
