@@ -3,7 +3,7 @@
 // "nothing changed" (test/unchanged.ts) for rejected calls — and size and memoryBytes after each.
 //
 // The operations are one table, OPERATIONS: an entry is a name and an arbitrary of commands that
-// know what to expect from the model. remove, upsert, save and load join it when they exist.
+// know what to expect from the model (save and load join it when they exist).
 // Seeds and run counts: test/property.ts.
 
 import fc from "fast-check";
@@ -35,6 +35,8 @@ interface Model {
   rows: Float32Array[];
   ids: number[];
   idSet: Set<number>;
+  /** The largest id ever stored (−1 before any): default ids continue after it, even once it is removed. */
+  largestId: number;
   ranges: Ranges | undefined;
   memoryBytes: number;
 }
@@ -211,13 +213,14 @@ function addOperation(setup: Setup): fc.Arbitrary<Command> {
           model.rows.push(...batch);
           model.ids.push(...newIds);
           newIds.forEach((id) => model.idSet.add(id));
+          model.largestId = Math.max(model.largestId, ...newIds);
         }
         checkInvariants(model, real);
       },
     }));
 }
 
-const nextId = (model: Model) => (model.ids.length === 0 ? 0 : Math.max(...model.ids) + 1);
+const nextId = (model: Model) => model.largestId + 1;
 const usesInt8 = (setup: Setup) => setup.options.precision === "int8" || setup.options.rescore === "int8";
 
 function autoRanges(model: Model, batch: Float32Array[]): Ranges | undefined {
@@ -367,6 +370,106 @@ function badSearchOperation(setup: Setup): fc.Arbitrary<Command> {
     }));
 }
 
+/** remove: ids the index holds and ids it never held, as an array or a Set; returns how many it held. */
+function removeOperation(): fc.Arbitrary<Command> {
+  return fc
+    .record({ picks: fc.array(fc.nat(), { maxLength: 6 }), unknown: fc.array(fc.integer({ min: 5000, max: 6000 }), { maxLength: 2 }), asSet: fc.boolean() })
+    .map(({ picks, unknown, asSet }): Command => ({
+      check: () => true,
+      toString: () => `remove(${picks.length} held, ${unknown.length} unknown${asSet ? ", as a Set" : ""})`,
+      async run(model, real) {
+        const held = [...new Set(picks.filter(() => model.ids.length > 0).map((p) => model.ids[p % model.ids.length]))];
+        const ids = [...held, ...unknown.filter((id) => !model.idSet.has(id))];
+        const removed = await expectOutcome(model, real, ok, () => real.index.remove(asSet ? new Set(ids) : ids));
+        expect(removed).toBe(held.length);
+        for (const id of held) {
+          const at = model.ids.indexOf(id);
+          model.ids.splice(at, 1);
+          model.rows.splice(at, 1);
+          model.idSet.delete(id);
+          expect(real.index.has(id)).toBe(false);
+        }
+        checkInvariants(model, real);
+      },
+    }));
+}
+
+/** upsert: new vectors for ids the index holds and for new ids, in one call. */
+function upsertOperation(setup: Setup): fc.Arbitrary<Command> {
+  const dims = setup.options.dims;
+  return fc
+    .record({ rows: fc.array(vector(dims), { minLength: 1, maxLength: 6 }), picks: fc.array(fc.nat(), { maxLength: 6 }), fresh: fc.array(fc.nat(400), { maxLength: 6 }) })
+    .map(({ rows, picks, fresh }): Command => ({
+      check: () => true,
+      toString: () => `upsert(${rows.length} rows)`,
+      async run(model, real) {
+        const candidates = [...picks.filter(() => model.ids.length > 0).map((p) => model.ids[p % model.ids.length]), ...fresh, 7000, 7001, 7002, 7003, 7004, 7005];
+        const ids = [...new Set(candidates)].slice(0, rows.length);
+        const batch = rows.slice(0, ids.length);
+        const zero = unnormalizable(model.setup, batch);
+        let expected: Expected = ok;
+        if (zero !== undefined) expected = fails(RangeError, new RegExp(`vectors row ${zero} has (zero|non-finite) norm`));
+        else if (usesInt8(model.setup) && model.ranges === undefined && batch.length < MIN_AUTO_CALIBRATION_ROWS) {
+          expected = fails(RangeError, /int8 codes need ranges; this first add has \d+ rows/);
+        }
+        const outcomes = setup.tight && expected.ok ? [expected, fails(RangeError, /index\.upsert: needs \d+ bytes of WebAssembly memory.*nothing was changed/)] : expected;
+        const replaced = await expectOutcome(model, real, outcomes, () => real.index.upsert(batch, ids));
+        if (replaced !== undefined) {
+          expect(replaced).toBe(ids.filter((id) => model.idSet.has(id)).length);
+          ids.forEach((id, i) => {
+            const at = model.ids.indexOf(id);
+            if (at >= 0) model.rows[at] = batch[i];
+            else {
+              model.ids.push(id);
+              model.rows.push(batch[i]);
+              model.idSet.add(id);
+            }
+            model.largestId = Math.max(model.largestId, id);
+          });
+        }
+        checkInvariants(model, real);
+      },
+    }));
+}
+
+/** A filtered search (set, array or predicate over held and unknown ids) equals brute force over the allowed rows. */
+function filteredSearchOperation(setup: Setup): fc.Arbitrary<Command> {
+  const dims = setup.options.dims;
+  return fc
+    .record({ query: vector(dims), k: fc.integer({ min: 1, max: 20 }), picks: fc.array(fc.nat(), { maxLength: 8 }), form: fc.constantFrom("set", "array", "predicate") })
+    .map(({ query, k, picks, form }): Command => ({
+      check: () => true,
+      toString: () => `search(filter: ${form} of ${picks.length} picks, k ${k})`,
+      async run(model, real) {
+        const allowed = new Set([...picks.filter(() => model.ids.length > 0).map((p) => model.ids[p % model.ids.length]), 9999]);
+        const filter = form === "set" ? allowed : form === "array" ? [...allowed] : (id: number) => allowed.has(id);
+        const zero = unnormalizable(model.setup, [query]);
+        const expected = zero === undefined ? ok : fails(RangeError, /query row 0 has (zero|non-finite) norm/);
+        const result = await expectOutcome(model, real, expected, () => real.index.search(query, { k, rescoreMultiplier: 2, filter }));
+        if (result !== undefined) {
+          const keep = model.ids.map((id, i) => (allowed.has(id) ? i : -1)).filter((i) => i >= 0);
+          const want = plain(bruteForceSearch(keep.map((i) => model.rows[i]), keep.map((i) => model.ids[i]), query, k, 2, oracleConfig(model)));
+          expect(plain(result)).toEqual(want);
+        }
+        checkInvariants(model, real);
+      },
+    }));
+}
+
+/** compact: same results afterwards; memory may shrink (the one operation allowed to). */
+function compactOperation(): fc.Arbitrary<Command> {
+  return fc.constant<Command>({
+    check: () => true,
+    toString: () => "compact()",
+    async run(model, real) {
+      await real.index.compact();
+      expect(real.index.size).toBe(model.rows.length);
+      model.memoryBytes = real.index.memoryBytes;
+      checkInvariants(model, real);
+    },
+  });
+}
+
 /**
  * The operations, each with its weight among the random choices. A new Index operation
  * (remove, upsert, save/load) is one more entry: an arbitrary of commands that predict their
@@ -378,6 +481,10 @@ const OPERATIONS: Array<{ name: string; weight: number; commands: (setup: Setup)
   { name: "search", weight: 4, commands: searchOperation },
   { name: "searchBatch", weight: 2, commands: searchBatchOperation },
   { name: "search (invalid)", weight: 2, commands: badSearchOperation },
+  { name: "remove", weight: 2, commands: removeOperation },
+  { name: "upsert", weight: 2, commands: upsertOperation },
+  { name: "search (filtered)", weight: 2, commands: filteredSearchOperation },
+  { name: "compact", weight: 1, commands: compactOperation },
 ];
 
 const scenario = setupArbitrary.chain((setup) =>
@@ -393,7 +500,7 @@ describe("Index: random operation sequences agree with the model", () => {
       fc.asyncProperty(scenario, async ([setup, commands]) => {
         const index = await Index.create(setup.options);
         try {
-          const model: Model = { setup, rows: [], ids: [], idSet: new Set(), ranges: setup.options.ranges as Ranges | undefined, memoryBytes: index.memoryBytes };
+          const model: Model = { setup, rows: [], ids: [], idSet: new Set(), largestId: -1, ranges: setup.options.ranges as Ranges | undefined, memoryBytes: index.memoryBytes };
           await fc.asyncModelRun(() => ({ model, real: { index } }), commands);
         } finally {
           index.dispose();
