@@ -101,3 +101,48 @@ export function read_sum(bytes: Uint8Array, unit = 64): number {
   for (let at = 0; at < end; at += 4) lanes[(at >> 2) & 3] = (lanes[(at >> 2) & 3] + words.getInt32(at, true)) | 0;
   return lanes[0] ^ lanes[1] ^ lanes[2] ^ lanes[3];
 }
+
+const MASK64 = (1n << 64n) - 1n;
+const XXH_PRIMES = [
+  0x9e3779b185ebca87n, 0xc2b2ae3d27d4eb4fn, 0x165667b19e3779f9n, 0x85ebca77c2b2ae63n, 0x27d4eb2f165667c5n,
+] as const;
+
+/**
+ * xxh64 of `bytes` with `seed`, one shot, written from the xxHash specification
+ * (XXH64, doc/xxhash_spec.md) in BigInt arithmetic modulo 2^64: the oracle of the xxh64 kernels.
+ */
+export function xxh64(bytes: Uint8Array, seed = 0n): bigint {
+  const [p1, p2, p3, p4, p5] = XXH_PRIMES;
+  const mul = (a: bigint, b: bigint) => (a * b) & MASK64;
+  const add = (a: bigint, b: bigint) => (a + b) & MASK64;
+  const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & MASK64;
+  const word = (at: number, size: number) => {
+    let value = 0n;
+    for (let i = size - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[at + i]);
+    return value;
+  };
+  const round = (acc: bigint, lane: bigint) => mul(rotl(add(acc, mul(lane, p2)), 31n), p1);
+  const length = bytes.length;
+  let at = 0;
+  let h: bigint;
+  if (length >= 32) {
+    const acc = [add(add(seed, p1), p2), add(seed, p2), seed & MASK64, (seed - p1) & MASK64];
+    for (; at + 32 <= length; at += 32) {
+      for (let lane = 0; lane < 4; lane++) acc[lane] = round(acc[lane], word(at + 8 * lane, 8));
+    }
+    h = add(add(rotl(acc[0], 1n), rotl(acc[1], 7n)), add(rotl(acc[2], 12n), rotl(acc[3], 18n)));
+    for (const lane of acc) h = add(mul(h ^ round(0n, lane), p1), p4);
+  } else {
+    h = add(seed, p5);
+  }
+  h = add(h, BigInt(length));
+  for (; at + 8 <= length; at += 8) h = add(mul(rotl(h ^ round(0n, word(at, 8)), 27n), p1), p4);
+  if (at + 4 <= length) {
+    h = add(mul(rotl(h ^ mul(word(at, 4), p1), 23n), p2), p3);
+    at += 4;
+  }
+  for (; at < length; at++) h = mul(rotl(h ^ mul(BigInt(bytes[at]), p5), 11n), p1);
+  h = mul(h ^ (h >> 33n), p2);
+  h = mul(h ^ (h >> 29n), p3);
+  return h ^ (h >> 32n);
+}
