@@ -1,0 +1,187 @@
+// Where a container is read from: a Node file (positional reads on a file handle), bytes in
+// memory, a Blob/File, or a ReadableStream (collected chunk by chunk, never more than it delivers).
+// Every source answers "how long are you" before anything is read, so the reader can check each
+// size against the length before allocating for it.
+
+import { describe } from "../errors.js";
+
+/** A source the container reader can read at any offset. */
+export interface RandomAccessSource {
+  /** How errors name it: the path, File.name, or what the caller said. */
+  readonly name: string;
+  readonly byteLength: number;
+  /** Fills `target` with the bytes at `offset`; rejects if the source ends first. */
+  readInto(offset: number, target: Uint8Array): Promise<void>;
+  /** The bytes at [offset, offset + length): a view without copying where the source is in memory. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** What a container can be read from. */
+export type ContainerSource = string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;
+
+/** The largest positional read handed to the OS at once (Node rejects reads of 2 GiB and more). */
+const MAX_READ_BYTES = 1 << 30;
+
+/** Bytes in memory: reads are views, nothing is copied. */
+export class BytesSource implements RandomAccessSource {
+  constructor(readonly name: string, private readonly bytes: Uint8Array) {}
+  get byteLength(): number {
+    return this.bytes.length;
+  }
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    target.set(this.slice(offset, target.length));
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    return this.slice(offset, length);
+  }
+  private slice(offset: number, length: number): Uint8Array {
+    if (offset + length > this.bytes.length) throw new RangeError(`${this.name}: read past the end (${offset}+${length} > ${this.bytes.length})`);
+    return this.bytes.subarray(offset, offset + length);
+  }
+  async close(): Promise<void> {}
+}
+
+/** Chunks collected from a stream, read as one byte range. */
+class ChunksSource implements RandomAccessSource {
+  private readonly starts: number[] = [];
+  readonly byteLength: number;
+  constructor(readonly name: string, private readonly chunks: Uint8Array[]) {
+    let at = 0;
+    for (const chunk of chunks) {
+      this.starts.push(at);
+      at += chunk.length;
+    }
+    this.byteLength = at;
+  }
+  /** Index of the chunk holding byte `offset`. */
+  private chunkAt(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    if (offset + target.length > this.byteLength) throw new RangeError(`${this.name}: read past the end`);
+    let done = 0;
+    for (let i = this.chunkAt(offset); done < target.length; i++) {
+      const chunk = this.chunks[i];
+      const from = offset + done - this.starts[i];
+      const take = Math.min(chunk.length - from, target.length - done);
+      target.set(chunk.subarray(from, from + take), done);
+      done += take;
+    }
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    if (length > 0 && offset + length <= this.byteLength) {
+      const i = this.chunkAt(offset);
+      const from = offset - this.starts[i];
+      if (from + length <= this.chunks[i].length) return this.chunks[i].subarray(from, from + length);
+    }
+    const out = new Uint8Array(length);
+    await this.readInto(offset, out);
+    return out;
+  }
+  async close(): Promise<void> {
+    this.chunks.length = 0;
+  }
+}
+
+/**
+ * Collects a stream. `inspect` sees the bytes received so far after every chunk and returns the
+ * length the file declares once it knows it (it throws for a foreign or corrupt header); the
+ * stream is cancelled as soon as it delivers more than that, or `inspect` throws.
+ */
+export async function collectStream(
+  name: string, stream: ReadableStream<Uint8Array>, inspect: (head: RandomAccessSource) => Promise<number | undefined>,
+): Promise<RandomAccessSource> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  let declared: number | undefined;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!(value instanceof Uint8Array)) throw new TypeError(`${name}: the stream must deliver Uint8Array chunks, got ${describe(value)}`);
+      chunks.push(value);
+      received += value.length;
+      declared ??= await inspect(new ChunksSource(name, chunks.slice()));
+      if (declared !== undefined && received > declared) break; // inspect on the whole names the extra bytes
+    }
+  } catch (error) {
+    await reader.cancel(error).catch(() => {});
+    throw error;
+  } finally {
+    reader.releaseLock();
+  }
+  if (declared !== undefined && received > declared) await stream.cancel().catch(() => {});
+  return new ChunksSource(name, chunks);
+}
+
+/** A Blob or File: each read is a Blob.slice, so only the bytes asked for are loaded. */
+export class BlobSource implements RandomAccessSource {
+  constructor(readonly name: string, private readonly blob: Blob) {}
+  get byteLength(): number {
+    return this.blob.size;
+  }
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    // Bounded pieces: one Blob read never allocates more than MAX_READ_BYTES beside the target.
+    for (let done = 0; done < target.length; done += MAX_READ_BYTES) {
+      const length = Math.min(MAX_READ_BYTES, target.length - done);
+      target.set(await this.read(offset + done, length), done);
+    }
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const bytes = new Uint8Array(await this.blob.slice(offset, offset + length).arrayBuffer());
+    if (bytes.length !== length) throw new RangeError(`${this.name}: the blob ended at ${offset + bytes.length}, before ${offset + length}`);
+    return bytes;
+  }
+  async close(): Promise<void> {}
+}
+
+type FileHandle = import("node:fs/promises").FileHandle;
+
+/** A file in Node: one handle, positional reads. */
+export class NodeFileSource implements RandomAccessSource {
+  private constructor(readonly name: string, private readonly handle: FileHandle, readonly byteLength: number) {}
+
+  /** @param name how errors name the file (default: the path). */
+  static async open(path: string, name = path): Promise<NodeFileSource> {
+    const specifier = "node:fs/promises"; // not a static import: browsers have no such module
+    const fs = (await import(/* @vite-ignore */ specifier)) as typeof import("node:fs/promises");
+    const handle = await fs.open(path, "r");
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw new TypeError(`${path}: not a regular file`);
+      return new NodeFileSource(name, handle, stat.size);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  async readInto(offset: number, target: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < target.length) {
+      const length = Math.min(MAX_READ_BYTES, target.length - done);
+      const { bytesRead } = await this.handle.read(target, done, length, offset + done);
+      if (bytesRead === 0) throw new RangeError(`${this.name}: the file ended at ${offset + done}, before ${offset + target.length} (did it shrink?)`);
+      done += bytesRead;
+    }
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const bytes = new Uint8Array(length);
+    await this.readInto(offset, bytes);
+    return bytes;
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
