@@ -35,7 +35,7 @@ const RUN_BYTES = 1 << 20;
 
 /** One section of a container as its table describes it. */
 export interface SectionInfo {
-  /** Four printable ASCII characters, unique in the file. */
+  /** Four printable ASCII characters (the first not a space), unique in the file. */
   readonly tag: string;
   /** Byte offset in the file (a multiple of 64). */
   readonly offset: number;
@@ -48,7 +48,7 @@ export interface SectionInfo {
 
 /** A section to write: its tag, exact length, and its bytes as chunks (produced lazily if you like). */
 export interface SectionInput {
-  /** Four printable ASCII characters (0x21–0x7e), unique in the file. */
+  /** Four printable ASCII characters (0x20–0x7e, the first not a space), unique in the file. */
   tag: string;
   /** The exact total length of `chunks`; the writer rejects a mismatch. */
   byteLength: number;
@@ -128,7 +128,7 @@ function layout(sections: Array<Omit<SectionInfo, "offset">>): Layout {
 }
 
 function isTag(tag: unknown): tag is string {
-  return typeof tag === "string" && tag.length === 4 && [...tag].every((c) => c.charCodeAt(0) >= 0x21 && c.charCodeAt(0) <= 0x7e);
+  return typeof tag === "string" && tag.length === 4 && tag[0] !== " " && [...tag].every((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) <= 0x7e);
 }
 
 function isBlockBytes(value: number): boolean {
@@ -202,7 +202,7 @@ function checkSections(caller: string, sections: unknown): SectionInput[] {
   const seen = new Set<string>();
   sections.forEach((section: SectionInput, i) => {
     if (section === null || typeof section !== "object") throw new TypeError(`${caller}: sections[${i}] must be an object, got ${describe(section)}`);
-    if (!isTag(section.tag)) throw new TypeError(`${caller}: sections[${i}].tag must be 4 printable ASCII characters, got ${describe(section.tag)}`);
+    if (!isTag(section.tag)) throw new TypeError(`${caller}: sections[${i}].tag must be 4 printable ASCII characters (the first not a space), got ${describe(section.tag)}`);
     if (seen.has(section.tag)) throw new RangeError(`${caller}: sections[${i}].tag ${JSON.stringify(section.tag)} appears twice`);
     seen.add(section.tag);
     if (!Number.isSafeInteger(section.byteLength) || section.byteLength < 0) {
