@@ -388,6 +388,12 @@ describe("foreign, newer and lying files", async () => {
     expect(sent).toBeLessThan(goodBytes.length + 3 * 4096);
   });
 
+  it("checkCritical refuses unknown critical sections and lets unknown optional ones pass", async () => {
+    const file = await openContainer(goodBytes, { name: "x.qv" });
+    expect(() => file.checkCritical(["CODE"])).toThrow(/"x\.qv": section "META": a critical section this version of quantvec does not know/);
+    expect(() => file.checkCritical(["META"])).not.toThrow();
+  });
+
   it("rejects sources of the wrong kind and unknown sections, naming them", async () => {
     await expect(openContainer(42 as unknown as Uint8Array)).rejects.toThrow(/source must be a file path, Uint8Array, ArrayBuffer, Blob or ReadableStream, got 42/);
     const file = await openContainer(goodBytes, { name: "x.qv" });

@@ -280,8 +280,13 @@ export async function writeContainer(
         if (written + chunk.length > section.byteLength) {
           throw new RangeError(`${caller}: section ${JSON.stringify(section.tag)} yielded more than its byteLength of ${section.byteLength} bytes; nothing was written`);
         }
-        hasher.update(chunk);
-        await sink.write(chunk);
+        // Hash while the write is in flight (both only read the chunk).
+        const writing = sink.write(chunk);
+        try {
+          hasher.update(chunk);
+        } finally {
+          await writing;
+        }
         written += chunk.length;
       }
       if (written !== section.byteLength) {
@@ -372,6 +377,23 @@ export class ContainerReader {
     }
   }
 
+  /**
+   * Refuses the file when it has a critical section this reader does not understand (docs/FORMAT.md,
+   * "Versioning"); unknown non-critical sections may be skipped.
+   *
+   * @param known the tags the caller understands.
+   * @throws FileFormatError naming the first unknown critical section.
+   * @example
+   * file.checkCritical(["META", "CODE", "IDS "]);
+   */
+  checkCritical(known: Iterable<string>): void {
+    const understood = new Set(known);
+    const unknown = this.sections.find((s) => s.critical && !understood.has(s.tag));
+    if (unknown !== undefined) {
+      throw new FileFormatError(this.caller, this.name, `section ${JSON.stringify(unknown.tag)}`, `a critical section this version of quantvec does not know (written by a newer quantvec? upgrade to read it)`);
+    }
+  }
+
   /** The section with this tag, or undefined. */
   section(tag: string): SectionInfo | undefined {
     const i = this.byTag.get(tag);
@@ -435,11 +457,19 @@ export class ContainerReader {
     const section = this.sections[i];
     const piece = section.blockBytes === 0 ? PIECE_BYTES : Math.max(section.blockBytes, PIECE_BYTES);
     const running = section.blockBytes === 0 ? new Checksum({ seed: SEED }) : undefined;
+    const part = (at: number) => target.subarray(at, Math.min(at + piece, section.byteLength));
+    // Verify each piece while the next one is being read.
+    let reading = section.byteLength > 0 ? this.readRange(section, 0, part(0)) : undefined;
     for (let at = 0; at < section.byteLength; at += piece) {
-      const part = target.subarray(at, Math.min(at + piece, section.byteLength));
-      await this.readRange(section, at, part);
-      if (running !== undefined) running.update(part);
-      else this.verify(i, at / section.blockBytes, part);
+      await reading;
+      reading = at + piece < section.byteLength ? this.readRange(section, at + piece, part(at + piece)) : undefined;
+      try {
+        if (running !== undefined) running.update(part(at));
+        else this.verify(i, at / section.blockBytes, part(at));
+      } catch (error) {
+        await reading?.catch(() => {});
+        throw error;
+      }
     }
     if (running !== undefined) this.compare(i, 0, running.digest());
   }

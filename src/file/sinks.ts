@@ -2,7 +2,13 @@
 // flushed, then renamed over the path, so the path only ever holds a complete file) or a
 // WritableStream. Small writes are gathered into 1 MiB pieces; large ones pass straight through.
 
-/** Receives the file's bytes in order. */
+/**
+ * Receives a file's bytes in order.
+ *
+ * @example
+ * const sink = await fileSink("/data/index.qv");
+ * try { await sink.write(bytes); await sink.finish(); } catch (error) { await sink.abort(error); throw error; }
+ */
 export interface Sink {
   write(bytes: Uint8Array): Promise<void>;
   /** Makes everything written durable and visible at the target. */
@@ -52,7 +58,15 @@ class Stager {
   }
 }
 
-/** A WritableStream target: every piece handed over is a fresh copy the stream may keep. */
+/**
+ * A WritableStream target: every piece handed over is a fresh copy the stream may keep, so the
+ * caller's buffers (views of WebAssembly memory, reused chunks) may change after each write.
+ *
+ * @param stream the target; locked until finish() or abort().
+ * @returns the sink.
+ * @example
+ * const sink = streamSink(new WritableStream({ write: (chunk) => chunks.push(chunk) }));
+ */
 export function streamSink(stream: WritableStream<Uint8Array>): Sink {
   const writer = stream.getWriter();
   const stager = new Stager(async (bytes) => {
@@ -73,7 +87,14 @@ export function streamSink(stream: WritableStream<Uint8Array>): Sink {
 
 /**
  * A Node file target: writes go to `.<name>.<random>.tmp` beside `path`; finish() flushes it
- * (fsync), renames it over `path` and flushes the folder; abort() closes and removes it.
+ * (fsync), renames it over `path` and flushes the folder; abort() closes and removes it, so
+ * `path` holds either its old content or the complete new file.
+ *
+ * @param path the file to write.
+ * @returns the sink, with the temporary file open.
+ * @throws (rejects) the OS error when the temporary file cannot be created.
+ * @example
+ * const sink = await fileSink("/data/index.qv");
  */
 export async function fileSink(path: string): Promise<Sink> {
   const fsSpecifier = "node:fs/promises"; // not static imports: browsers have no such modules

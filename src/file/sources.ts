@@ -5,7 +5,13 @@
 
 import { describe } from "../errors.js";
 
-/** A source the container reader can read at any offset. */
+/**
+ * A source the container and faiss readers can read at any offset.
+ *
+ * @example
+ * const source = new BytesSource("index.qv", bytes);
+ * const header = await source.read(0, 64);
+ */
 export interface RandomAccessSource {
   /** How errors name it: the path, File.name, or what the caller said. */
   readonly name: string;
@@ -17,14 +23,23 @@ export interface RandomAccessSource {
   close(): Promise<void>;
 }
 
-/** What a container can be read from. */
+/** What a container or faiss file can be read from. */
 export type ContainerSource = string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array>;
 
 /** The largest positional read handed to the OS at once (Node rejects reads of 2 GiB and more). */
 const MAX_READ_BYTES = 1 << 30;
 
-/** Bytes in memory: reads are views, nothing is copied. */
+/**
+ * Bytes in memory: reads are views, nothing is copied.
+ *
+ * @example
+ * const source = new BytesSource("bytes", new Uint8Array(await blob.arrayBuffer()));
+ */
 export class BytesSource implements RandomAccessSource {
+  /**
+   * @param name how errors name it.
+   * @param bytes the whole file.
+   */
   constructor(readonly name: string, private readonly bytes: Uint8Array) {}
   get byteLength(): number {
     return this.bytes.length;
@@ -95,6 +110,14 @@ class ChunksSource implements RandomAccessSource {
  * Collects a stream. `inspect` sees the bytes received so far after every chunk and returns the
  * length the file declares once it knows it (it throws for a foreign or corrupt header); the
  * stream is cancelled as soon as it delivers more than that, or `inspect` throws.
+ *
+ * @param name how errors name the stream.
+ * @param stream the stream; locked while it is read, released afterwards.
+ * @param inspect the early header check.
+ * @returns the chunks as one random-access source (reads inside one chunk are views).
+ * @throws (rejects) TypeError for a chunk that is not a Uint8Array; whatever inspect throws.
+ * @example
+ * const source = await collectStream("stream", response.body!, async () => undefined);
  */
 export async function collectStream(
   name: string, stream: ReadableStream<Uint8Array>, inspect: (head: RandomAccessSource) => Promise<number | undefined>,
@@ -123,8 +146,17 @@ export async function collectStream(
   return new ChunksSource(name, chunks);
 }
 
-/** A Blob or File: each read is a Blob.slice, so only the bytes asked for are loaded. */
+/**
+ * A Blob or File: each read is a Blob.slice, so only the bytes asked for are loaded.
+ *
+ * @example
+ * const source = new BlobSource(file.name, file);
+ */
 export class BlobSource implements RandomAccessSource {
+  /**
+   * @param name how errors name it.
+   * @param blob the file.
+   */
   constructor(readonly name: string, private readonly blob: Blob) {}
   get byteLength(): number {
     return this.blob.size;
@@ -146,11 +178,24 @@ export class BlobSource implements RandomAccessSource {
 
 type FileHandle = import("node:fs/promises").FileHandle;
 
-/** A file in Node: one handle, positional reads. */
+/**
+ * A file in Node: one handle, positional reads.
+ *
+ * @example
+ * const source = await NodeFileSource.open("/data/index.qv");
+ * try { await source.read(0, 64); } finally { await source.close(); }
+ */
 export class NodeFileSource implements RandomAccessSource {
   private constructor(readonly name: string, private readonly handle: FileHandle, readonly byteLength: number) {}
 
-  /** @param name how errors name the file (default: the path). */
+  /**
+   * Opens a regular file for positional reads.
+   *
+   * @param path the file.
+   * @param name how errors name the file (default: the path).
+   * @returns the source; close it when done.
+   * @throws (rejects) the OS error when the path cannot be opened; TypeError when it is not a regular file.
+   */
   static async open(path: string, name = path): Promise<NodeFileSource> {
     const specifier = "node:fs/promises"; // not a static import: browsers have no such module
     const fs = (await import(/* @vite-ignore */ specifier)) as typeof import("node:fs/promises");
