@@ -81,7 +81,7 @@ export function xxh64_update(state: usize, ptr: usize, bytes: i32): void {
   }
   if (buffered > 0) {
     // Complete the buffered stripe first.
-    const fill = 32 - buffered;
+    const fill: usize = 32 - buffered;
     memory.copy(state + BUFFER + buffered, ptr, fill);
     stripes(state, state + BUFFER, 1);
     ptr += fill;
@@ -130,4 +130,17 @@ export function xxh64_digest(state: usize): u64 {
   h *= PRIME64_3;
   h ^= h >> 32;
   return h;
+}
+
+/**
+ * xxh64 (seed 0… `seed`) of each `blockBytes`-byte block of [data, data + bytes) — the last block
+ * may be shorter — written as u64 to out[0…⌈bytes / blockBytes⌉). `state` is 96 bytes of scratch.
+ */
+export function xxh64_blocks(state: usize, data: usize, bytes: i32, blockBytes: i32, seed: u64, out: usize): void {
+  for (let at: i32 = 0; at < bytes; at += blockBytes) {
+    xxh64_reset(state, seed);
+    xxh64_update(state, data + <usize>at, min(blockBytes, bytes - at));
+    store<u64>(out, xxh64_digest(state));
+    out += 8;
+  }
 }

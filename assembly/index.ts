@@ -193,6 +193,7 @@ export function dot_f32_topk_batch(
   scanArgs(DOT_F32, queries, queryBytes, queryCount, base, dims, count, ids, rowBase, heaps);
 }
 
-// xxh64_reset(state, seed) / xxh64_update(state, ptr, bytes) / xxh64_digest(state) -> u64:
+// xxh64_reset(state, seed) / xxh64_update(state, ptr, bytes) / xxh64_digest(state) -> u64, and
+// xxh64_blocks(state, data, bytes, blockBytes, seed, out): one digest per block -> out (u64 each):
 // the checksum of the file format, hashed incrementally in a 96-byte state (checksum.ts).
-export { XXH64_STATE_BYTES, xxh64_digest, xxh64_reset, xxh64_update } from "./checksum";
+export { XXH64_STATE_BYTES, xxh64_blocks, xxh64_digest, xxh64_reset, xxh64_update } from "./checksum";

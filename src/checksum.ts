@@ -12,12 +12,23 @@ import { Arena, PAGE_BYTES } from "./wasm.js";
 const STATE_BYTES = 96;
 /** Bytes copied into the arena per kernel call: small enough to stay in L2 between copy and hash. */
 const PIECE_BYTES = 256 * 1024;
+/** Most block digests per kernel call of xxh64Blocks. */
+const MAX_BLOCKS_PER_CALL = 4096;
+
+/**
+ * The arena's checksum scratch region, shared by every Checksum and xxh64Blocks on it: the
+ * kernel state, room for MAX_BLOCKS_PER_CALL digests, then the data (at least PIECE_BYTES).
+ */
+function scratch(arena: Arena, dataBytes: number): { state: number; digests: number; data: number } {
+  const state = arena.scratchFor("Checksum", "xxh64", STATE_BYTES + 8 * MAX_BLOCKS_PER_CALL + Math.max(dataBytes, PIECE_BYTES));
+  return { state, digests: state + STATE_BYTES, data: state + STATE_BYTES + 8 * MAX_BLOCKS_PER_CALL };
+}
 const MAX_SEED = (1n << 64n) - 1n;
 
 let ownArena: Arena | undefined;
-/** A small arena of the checksum's own (about 0.4 MiB), created on first use. */
+/** An arena of the checksum's own, created on first use: about 0.4 MiB, up to 64 MiB for 16 MiB blocks. */
 function checksumArena(): Arena {
-  ownArena ??= new Arena("Checksum", 8 * PAGE_BYTES);
+  ownArena ??= new Arena("Checksum", 1024 * PAGE_BYTES);
   return ownArena;
 }
 
@@ -83,7 +94,7 @@ export class Checksum {
    * hash.reset().update(bytes).digest();
    */
   reset(): this {
-    const ptr = this.scratch(0);
+    const ptr = scratch(this.arena, 0).state;
     this.arena.kernels.xxh64_reset(ptr, this.seed);
     this.state.set(this.arena.u8.subarray(ptr, ptr + STATE_BYTES));
     this.hashed = 0;
@@ -103,10 +114,9 @@ export class Checksum {
     if (!(chunk instanceof Uint8Array)) throw new TypeError(`Checksum.update: chunk must be a Uint8Array, got ${describe(chunk)}`);
     const length = chunk.length;
     if (length === 0) return this;
-    const ptr = this.scratch(Math.min(length, PIECE_BYTES));
+    const { state: ptr, data } = scratch(this.arena, 0);
     const memory = this.arena.u8;
     memory.set(this.state, ptr);
-    const data = ptr + STATE_BYTES;
     for (let at = 0; at < length; at += PIECE_BYTES) {
       const piece = chunk.subarray(at, Math.min(at + PIECE_BYTES, length));
       memory.set(piece, data);
@@ -134,7 +144,7 @@ export class Checksum {
       throw new RangeError(`Checksum.updateAt: bytes ${describe(ptr)}…+${describe(bytes)} must lie inside the arena's ${size} bytes`);
     }
     if (bytes === 0) return this;
-    const state = this.scratch(0);
+    const state = scratch(this.arena, 0).state;
     this.arena.u8.set(this.state, state);
     // The kernel takes an i32 length; hash in pieces below 2^31.
     for (let at = 0; at < bytes; at += 1 << 30) this.arena.kernels.xxh64_update(state, ptr + at, Math.min(1 << 30, bytes - at));
@@ -151,14 +161,9 @@ export class Checksum {
    * new Checksum().digest(); // 0xef46db3751d8e999n, xxh64 of nothing
    */
   digest(): bigint {
-    const ptr = this.scratch(0);
+    const ptr = scratch(this.arena, 0).state;
     this.arena.u8.set(this.state, ptr);
     return BigInt.asUintN(64, this.arena.kernels.xxh64_digest(ptr));
-  }
-
-  /** The arena's checksum scratch region: the state, then room for `dataBytes`. */
-  private scratch(dataBytes: number): number {
-    return this.arena.scratchFor("Checksum", "xxh64", STATE_BYTES + Math.max(dataBytes, PIECE_BYTES));
   }
 }
 
@@ -175,4 +180,39 @@ export class Checksum {
  */
 export function xxh64(bytes: Uint8Array, seed = 0n): bigint {
   return new Checksum({ seed }).update(bytes).digest();
+}
+
+/**
+ * The xxh64 of each `blockBytes`-byte block of `bytes` (the last block may be shorter), one kernel
+ * call per 256 KiB piece: how the file format checksums blocked sections.
+ *
+ * @param bytes the blocks, back to back.
+ * @param blockBytes the block size, an integer > 0.
+ * @param options seed (0n by default) and the arena that computes it (a small one of its own by default).
+ * @returns one digest per block.
+ * @throws TypeError when bytes is not a Uint8Array; RangeError when blockBytes is not an integer > 0.
+ * @example
+ * await ready();
+ * xxh64Blocks(new Uint8Array(10_000), 4096).length; // 3
+ */
+export function xxh64Blocks(bytes: Uint8Array, blockBytes: number, options: ChecksumOptions = {}): BigUint64Array {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`xxh64Blocks: bytes must be a Uint8Array, got ${describe(bytes)}`);
+  if (!Number.isInteger(blockBytes) || blockBytes <= 0 || blockBytes > 2 ** 30) {
+    throw new RangeError(`xxh64Blocks: blockBytes must be an integer from 1 to 2^30, got ${describe(blockBytes)}`);
+  }
+  const seed = options.seed ?? 0n;
+  if (typeof seed !== "bigint" || seed < 0n || seed > MAX_SEED) throw new RangeError(`xxh64Blocks: seed must be a bigint from 0n to 2n ** 64n - 1n, got ${describe(seed)}`);
+  const arena = options.arena ?? checksumArena();
+  const out = new BigUint64Array(Math.ceil(bytes.length / blockBytes));
+  const perPiece = Math.min(MAX_BLOCKS_PER_CALL, Math.max(1, Math.floor(PIECE_BYTES / blockBytes)));
+  const pieceBytes = perPiece * blockBytes;
+  const { state, digests, data } = scratch(arena, pieceBytes);
+  for (let at = 0, block = 0; at < bytes.length; at += pieceBytes, block += perPiece) {
+    const piece = bytes.subarray(at, Math.min(at + pieceBytes, bytes.length));
+    arena.u8.set(piece, data);
+    arena.kernels.xxh64_blocks(state, data, piece.length, blockBytes, seed, digests);
+    const count = Math.ceil(piece.length / blockBytes);
+    out.set(new BigUint64Array(arena.memory.buffer, digests, count), block);
+  }
+  return out;
 }

@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Checksum, xxh64 } from "../src/checksum.js";
+import { Checksum, xxh64, xxh64Blocks } from "../src/checksum.js";
 import * as reference from "../src/reference.js";
 import { type KernelPath } from "../src/relaxed.js";
 import { Arena, pathChoice, ready } from "../src/wasm.js";
@@ -108,6 +108,25 @@ describe.each(PATHS)("%s xxh64 kernel", (path) => {
       expect(hash.byteLength).toBe(length);
       expect(hash.digest(), `trial ${trial} length=${length}`).toBe(reference.xxh64(data));
     }
+  });
+
+  it("xxh64Blocks gives the reference digest of every block (block sizes 1..2^20, partial last blocks, pieces of 256 KiB)", () => {
+    const arena = arenaFor();
+    const data = Uint8Array.from(randomInts(rng(95), 600_003, 0, 255));
+    for (const blockBytes of [1, 7, 31, 32, 33, 64, 4096, 65536, 100_000, 1 << 20]) {
+      for (const length of [0, 1, blockBytes - 1, blockBytes, blockBytes + 1, 3 * blockBytes + 5, 600_003].filter((n) => n >= 0 && n <= data.length && n < 5000 * blockBytes)) {
+        const bytes = data.subarray(3, 3 + Math.min(length, data.length - 3));
+        const got = xxh64Blocks(bytes, blockBytes, { arena });
+        const count = Math.ceil(bytes.length / blockBytes);
+        expect(got.length, `blockBytes=${blockBytes} length=${bytes.length}`).toBe(count);
+        // The reference is slow: check every block of short inputs, and the first, last and a middle one of long ones.
+        const check = count <= 12 ? Array.from({ length: count }, (_, j) => j) : [0, 1, count >> 1, count - 2, count - 1];
+        for (const j of check) {
+          expect(got[j], `blockBytes=${blockBytes} length=${bytes.length} block=${j}`).toBe(reference.xxh64(bytes.subarray(j * blockBytes, (j + 1) * blockBytes)));
+        }
+      }
+    }
+    expect(xxh64Blocks(pattern(100), 64, { arena, seed: 9n })[1]).toBe(reference.xxh64(pattern(100).subarray(64), 9n));
   });
 
   it("interleaved checksums sharing one arena do not disturb each other", () => {
