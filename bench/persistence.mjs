@@ -8,6 +8,9 @@
 //   copy+fsync  the same, then fsync of the copy (what a durable save must pay too)
 //   user copy+fsync  the same bytes read and written through user space in 16 MiB pieces, fsync
 //               (what any writer of bytes held by JavaScript pays; `cat a > b`)
+//   user copy to new file  the same, but into a new temporary file that is then renamed over the
+//               copy: the save's own allocation pattern (on ext4 with `discard`, writing a new file
+//               after one of the same size was replaced is much slower than overwriting one)
 //   read        fs read of that file into one buffer (what loading needs at the least)
 //   save        writeContainer to a path: one section of SIZE bytes in 64 KiB checksum blocks,
 //               streamed from memory in 16 MiB chunks; temp file, fsync, rename
@@ -15,7 +18,7 @@
 //   xxh64       the checksum alone over SIZE bytes already in WebAssembly memory, and copied in
 // Reported: median seconds, GB/s, and the ratios save / copy+fsync and load / copy.
 
-import { copyFile, open, rm } from "node:fs/promises";
+import { copyFile, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
@@ -39,6 +42,7 @@ for (let i = 0; i < SIZE; i += 4096) data[i] = (i * 2654435761) >>> 24; // touch
 const plain = join(folder, "plain.bin");
 const copied = join(folder, "copied.bin");
 const saved = join(folder, "saved.qv");
+const renamed = join(folder, "renamed.bin");
 {
   const handle = await open(plain, "w");
   for (let at = 0; at < SIZE; at += CHUNK) await handle.write(data.subarray(at, at + CHUNK));
@@ -68,6 +72,20 @@ const contenders = {
     }
     await to.sync();
     await Promise.all([from.close(), to.close()]);
+  },
+  "user copy to new file": async () => {
+    const from = await open(plain, "r");
+    const temporary = join(folder, `copied.${Math.random()}.tmp`);
+    const to = await open(temporary, "wx");
+    const piece = new Uint8Array(CHUNK);
+    for (let at = 0; at < SIZE;) {
+      const { bytesRead } = await from.read(piece, 0, Math.min(CHUNK, SIZE - at), at);
+      await to.write(piece, 0, bytesRead, at);
+      at += bytesRead;
+    }
+    await to.sync();
+    await Promise.all([from.close(), to.close()]);
+    await rename(temporary, renamed);
   },
   read: async () => {
     const handle = await open(plain, "r");
@@ -120,6 +138,7 @@ for (const [name, list] of Object.entries(times)) {
 const ratio = (a, b) => (median(times[b]) / median(times[a])).toFixed(2);
 console.log(`save throughput / (copy + fsync) throughput: ${ratio("save", "copy+fsync")}`);
 console.log(`save throughput / (user-space copy + fsync) throughput: ${ratio("save", "user copy+fsync")}`);
+console.log(`save throughput / (user-space copy to a new file + fsync + rename) throughput: ${ratio("save", "user copy to new file")}`);
 console.log(`load throughput / copy throughput: ${ratio("load", "copy")}`);
 console.log(`load throughput / plain read throughput: ${ratio("load", "read")}`);
 await rm(folder, { recursive: true, force: true });

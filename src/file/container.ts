@@ -18,12 +18,17 @@ export type { ContainerSource } from "./sources.js";
 export const MAGIC = Uint8Array.of(0x89, 0x51, 0x56, 0x45, 0x43, 0x0d, 0x0a, 0x1a);
 /** The format version this code writes; it reads every file of the same major version. */
 export const FORMAT_VERSION = { major: 1, minor: 0 } as const;
+/** Length of the header at offset 0. */
 export const HEADER_BYTES = 64;
+/** Length of one section table entry. */
 export const ENTRY_BYTES = 64;
 /** Sections start at multiples of this, so typed-array views of them need no copy. */
 export const SECTION_ALIGN = 64;
+/** Most sections in one file (bounds the section table a reader allocates). */
 export const MAX_SECTIONS = 1024;
+/** Smallest checksum block of a blocked section. */
 export const MIN_BLOCK_BYTES = 64;
+/** Largest checksum block of a blocked section (a block is read and hashed at once). */
 export const MAX_BLOCK_BYTES = 1 << 24;
 /** The xxh64 seed of every checksum in the file. */
 const SEED = 0n;
@@ -64,7 +69,17 @@ export interface SectionInput {
   critical?: boolean;
 }
 
-/** An error in a file's content: foreign, newer, truncated, extended or corrupt. */
+/**
+ * An error in a file's content: foreign, newer, truncated, extended or corrupt. The message names
+ * the caller, the file and the part; `file` and `part` hold them for programs.
+ *
+ * @example
+ * try {
+ *   await openContainer("index.qv");
+ * } catch (error) {
+ *   if (error instanceof FileFormatError) console.error(`damaged: ${error.file} (${error.part})`);
+ * }
+ */
 export class FileFormatError extends Error {
   /** The path, File.name or given name of the file. */
   readonly file: string;

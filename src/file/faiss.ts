@@ -56,7 +56,14 @@ export interface FaissWriteOptions {
   caller?: string;
 }
 
-/** An error in a faiss file's content, naming the file and the field. */
+/**
+ * An error in a faiss file's content, naming the file and the field.
+ *
+ * @example
+ * await readFaissBinary("x.faiss").catch((error) => {
+ *   if (error instanceof FaissFormatError) console.error(error.message);
+ * });
+ */
 export class FaissFormatError extends Error {
   readonly file: string;
   /**
