@@ -11,6 +11,7 @@
 //                                    metric, queries, rows, heaps, and the row filter (a bitmap,
 //                                    or a list of rows). The _topk and _topk_batch kernels are
 //                                    this scan with a descriptor of their arguments.
+//   matmul_f32(a, b, rows, inner, cols, out)  out = a · b, row-major float32 (matmul.ts)
 //
 // `dims` is bytes for hamming_u1 and elements otherwise. Rows are stored back to back.
 // Scores: hamming_u1 writes i32 distances (its heap key is the negated distance), dot_i8 and
@@ -22,6 +23,7 @@ import {
 } from "./scan";
 
 import { MAX_REGISTER_BLOCKS } from "./hamming";
+import { matmulF32 } from "./matmul";
 
 export { HEAP_HEADER } from "./topk";
 export { DESC_BYTES } from "./scan";
@@ -197,3 +199,7 @@ export function dot_f32_topk_batch(
 // xxh64_blocks(state, data, bytes, blockBytes, seed, out): one digest per block -> out (u64 each):
 // the checksum of the file format, hashed incrementally in a 96-byte state (checksum.ts).
 export { XXH64_STATE_BYTES, xxh64_blocks, xxh64_digest, xxh64_reset, xxh64_update } from "./checksum";
+
+export function matmul_f32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize): void {
+  matmulF32(a, b, rows, inner, cols, out);
+}

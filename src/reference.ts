@@ -146,3 +146,22 @@ export function xxh64(bytes: Uint8Array, seed = 0n): bigint {
   h = mul(h ^ (h >> 29n), p3);
   return h ^ (h >> 32n);
 }
+
+/**
+ * out = a · b for row-major float32 matrices (a: rows × inner, b: inner × cols), every element
+ * summed over k in order from 0, each product rounded to float32 before its add: the kernel's order.
+ */
+export function matmul_f32(a: Float32Array, b: Float32Array, rows: number, inner: number, cols: number): Float32Array {
+  if (a.length !== rows * inner || b.length !== inner * cols) {
+    throw new RangeError(`matmul_f32: a has ${a.length} values and b ${b.length}, expected ${rows * inner} and ${inner * cols}`);
+  }
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      let sum = 0;
+      for (let k = 0; k < inner; k++) sum = f32(sum + f32(a[r * inner + k] * b[k * cols + c]));
+      out[r * cols + c] = sum;
+    }
+  }
+  return out;
+}

@@ -38,6 +38,7 @@ export interface KernelExports {
   xxh64_update(state: number, ptr: number, bytes: number): void;
   xxh64_digest(state: number): bigint;
   xxh64_blocks(state: number, data: number, bytes: number, blockBytes: number, seed: bigint, out: number): void;
+  matmul_f32(a: number, b: number, rows: number, inner: number, cols: number, out: number): void;
 }
 
 export const PAGE_BYTES = 65536;

@@ -1,0 +1,129 @@
+// Dense float32 matrix product: out (rows × cols) = a (rows × inner) · b (inner × cols), every
+// matrix row-major and packed (row stride = its column count). It applies a learned rotation to a
+// block of vectors (a = vectors, b = the rotation's inputDims × outputDims matrix) and forms the
+// second-moment matrix of a sample (a = sampleᵀ, b = sample) when a rotation is fitted.
+//
+// Units: `rows`, `inner`, `cols` count elements. Any sizes and any 4-byte alignment work: tiles of
+// 4 rows × 8 columns (eight f32x4 accumulators), then 4-column and single-column strips for the
+// last cols % 8 columns, then one row at a time for the last rows % 4 rows.
+//
+// Summation order: every output element is its own sequential sum over k = 0 … inner − 1,
+//   out[r][c] = ((0 + a[r][0]·b[0][c]) + a[r][1]·b[1][c]) + …
+// each product rounded to f32 before its add (f32x4.mul then f32x4.add: no fusing, in the relaxed
+// builds too). SIMD lanes hold different output columns, never parts of one sum, and the k loop
+// runs in blocks of INNER_BLOCK whose partial sums go through `out` (exact: an f32 round-trips
+// through memory unchanged), so every tile shape gives the same bits as the scalar reference
+// `matmul_f32` in src/reference.ts. The blocking keeps the b rows of one k block in cache while
+// every row tile passes over them.
+
+/** k values per pass: 256 rows of b (1 MiB at 1024 columns) stay in L2 across row tiles. */
+const INNER_BLOCK: i32 = 256;
+
+/** Four rows × eight columns of out, k from k0 to k1 (exclusive), continuing sums in out when k0 > 0. */
+@inline function tile4x8(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
+  const aRow = <usize>inner << 2;
+  const oRow = <usize>cols << 2;
+  const a0 = a + ((<usize>r * <usize>inner) << 2);
+  const o0 = out + ((<usize>r * <usize>cols + <usize>c) << 2);
+  let acc00_f32x4 = f32x4.splat(0);
+  let acc01_f32x4 = f32x4.splat(0);
+  let acc10_f32x4 = f32x4.splat(0);
+  let acc11_f32x4 = f32x4.splat(0);
+  let acc20_f32x4 = f32x4.splat(0);
+  let acc21_f32x4 = f32x4.splat(0);
+  let acc30_f32x4 = f32x4.splat(0);
+  let acc31_f32x4 = f32x4.splat(0);
+  if (k0 > 0) {
+    acc00_f32x4 = v128.load(o0);
+    acc01_f32x4 = v128.load(o0, 16);
+    acc10_f32x4 = v128.load(o0 + oRow);
+    acc11_f32x4 = v128.load(o0 + oRow, 16);
+    acc20_f32x4 = v128.load(o0 + 2 * oRow);
+    acc21_f32x4 = v128.load(o0 + 2 * oRow, 16);
+    acc30_f32x4 = v128.load(o0 + 3 * oRow);
+    acc31_f32x4 = v128.load(o0 + 3 * oRow, 16);
+  }
+  let bk = b + ((<usize>k0 * <usize>cols + <usize>c) << 2);
+  for (let k = k0; k < k1; k++) {
+    const b0_f32x4 = v128.load(bk);
+    const b1_f32x4 = v128.load(bk, 16);
+    const ak = a0 + (<usize>k << 2);
+    const x0_f32x4 = f32x4.splat(load<f32>(ak));
+    const x1_f32x4 = f32x4.splat(load<f32>(ak + aRow));
+    const x2_f32x4 = f32x4.splat(load<f32>(ak + 2 * aRow));
+    const x3_f32x4 = f32x4.splat(load<f32>(ak + 3 * aRow));
+    acc00_f32x4 = f32x4.add(acc00_f32x4, f32x4.mul(x0_f32x4, b0_f32x4));
+    acc01_f32x4 = f32x4.add(acc01_f32x4, f32x4.mul(x0_f32x4, b1_f32x4));
+    acc10_f32x4 = f32x4.add(acc10_f32x4, f32x4.mul(x1_f32x4, b0_f32x4));
+    acc11_f32x4 = f32x4.add(acc11_f32x4, f32x4.mul(x1_f32x4, b1_f32x4));
+    acc20_f32x4 = f32x4.add(acc20_f32x4, f32x4.mul(x2_f32x4, b0_f32x4));
+    acc21_f32x4 = f32x4.add(acc21_f32x4, f32x4.mul(x2_f32x4, b1_f32x4));
+    acc30_f32x4 = f32x4.add(acc30_f32x4, f32x4.mul(x3_f32x4, b0_f32x4));
+    acc31_f32x4 = f32x4.add(acc31_f32x4, f32x4.mul(x3_f32x4, b1_f32x4));
+    bk += oRow;
+  }
+  v128.store(o0, acc00_f32x4);
+  v128.store(o0, acc01_f32x4, 16);
+  v128.store(o0 + oRow, acc10_f32x4);
+  v128.store(o0 + oRow, acc11_f32x4, 16);
+  v128.store(o0 + 2 * oRow, acc20_f32x4);
+  v128.store(o0 + 2 * oRow, acc21_f32x4, 16);
+  v128.store(o0 + 3 * oRow, acc30_f32x4);
+  v128.store(o0 + 3 * oRow, acc31_f32x4, 16);
+}
+
+/** One row × four columns of out, k from k0 to k1, continuing sums in out when k0 > 0. */
+@inline function strip1x4(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
+  const ar = a + ((<usize>r * <usize>inner) << 2);
+  const o = out + ((<usize>r * <usize>cols + <usize>c) << 2);
+  let acc_f32x4 = k0 > 0 ? v128.load(o) : f32x4.splat(0);
+  let bk = b + ((<usize>k0 * <usize>cols + <usize>c) << 2);
+  for (let k = k0; k < k1; k++) {
+    acc_f32x4 = f32x4.add(acc_f32x4, f32x4.mul(f32x4.splat(load<f32>(ar + (<usize>k << 2))), v128.load(bk)));
+    bk += <usize>cols << 2;
+  }
+  v128.store(o, acc_f32x4);
+}
+
+/** One element of out, k from k0 to k1, continuing its sum when k0 > 0. */
+@inline function single(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
+  const ar = a + ((<usize>r * <usize>inner) << 2);
+  const o = out + ((<usize>r * <usize>cols + <usize>c) << 2);
+  let acc: f32 = k0 > 0 ? load<f32>(o) : 0;
+  let bk = b + ((<usize>k0 * <usize>cols + <usize>c) << 2);
+  for (let k = k0; k < k1; k++) {
+    acc += load<f32>(ar + (<usize>k << 2)) * load<f32>(bk);
+    bk += <usize>cols << 2;
+  }
+  store<f32>(o, acc);
+}
+
+/** Columns `c` onward of row `r` that the 4 × 8 tiles do not cover: 4-wide strips, then single columns. */
+@inline function rowTail(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
+  for (; c + 4 <= cols; c += 4) strip1x4(a, b, out, r, c, inner, cols, k0, k1);
+  for (; c < cols; c++) single(a, b, out, r, c, inner, cols, k0, k1);
+}
+
+export function matmulF32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize): void {
+  if (inner <= 0) {
+    memory.fill(out, 0, (<usize>rows * <usize>cols) << 2);
+    return;
+  }
+  for (let k0: i32 = 0; k0 < inner; k0 += INNER_BLOCK) {
+    const k1 = min(inner, k0 + INNER_BLOCK);
+    let r: i32 = 0;
+    for (; r + 4 <= rows; r += 4) {
+      let c: i32 = 0;
+      for (; c + 8 <= cols; c += 8) tile4x8(a, b, out, r, c, inner, cols, k0, k1);
+      for (let j: i32 = 0; j < 4; j++) rowTail(a, b, out, r + j, c, inner, cols, k0, k1);
+    }
+    for (; r < rows; r++) {
+      let c: i32 = 0;
+      for (; c + 8 <= cols; c += 8) {
+        strip1x4(a, b, out, r, c, inner, cols, k0, k1);
+        strip1x4(a, b, out, r, c + 4, inner, cols, k0, k1);
+      }
+      rowTail(a, b, out, r, c, inner, cols, k0, k1);
+    }
+  }
+}

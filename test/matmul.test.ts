@@ -1,0 +1,83 @@
+// matmul_f32 (the rotation kernel) against its scalar reference in src/reference.ts: every tile
+// shape (4 × 8 tiles, 4-wide strips, single columns, leftover rows), inner lengths on both sides of
+// the kernel's 256-element k blocks, unaligned addresses, seeded random and adversarial values.
+// Results are compared bit for bit, on every kernel path this runtime runs.
+
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import * as reference from "../src/reference.js";
+import type { KernelPath } from "../src/relaxed.js";
+import { Arena, pathChoice, ready } from "../src/wasm.js";
+import { randomNormal, rng } from "./helpers.js";
+
+await ready();
+const PATHS: KernelPath[] = pathChoice().relaxedSimd ? ["simd128", "relaxed-simd"] : ["simd128"];
+
+/** Runs the kernel with a, b and out at addresses ≡ the given misalignments (mod 64); returns out's bits. */
+function run(
+  path: KernelPath, a: Float32Array, b: Float32Array, rows: number, inner: number, cols: number, misalign = [0, 0, 0],
+): Uint32Array {
+  const arena = new Arena("test", undefined, false, path);
+  const place = (data: Float32Array, offset: number) => {
+    const ptr = arena.alloc("test", data.byteLength + offset + 4, 64) + offset;
+    arena.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ptr);
+    return ptr;
+  };
+  const aPtr = place(a, misalign[0]);
+  const bPtr = place(b, misalign[1]);
+  const out = place(new Float32Array(rows * cols).fill(Number.NaN), misalign[2]);
+  arena.kernels.matmul_f32(aPtr, bPtr, rows, inner, cols, out);
+  return new Uint32Array(arena.u8.slice(out, out + rows * cols * 4).buffer);
+}
+
+const bits = (values: Float32Array) => new Uint32Array(values.buffer, values.byteOffset, values.length);
+
+describe.each(PATHS)("matmul_f32 on the %s kernels", (path) => {
+  it("matches reference for rows 0..9 × cols 0..19 (every tile and tail shape), inner 7", () => {
+    const random = rng(11);
+    for (let rows = 0; rows <= 9; rows++) {
+      for (let cols = 0; cols <= 19; cols++) {
+        const a = randomNormal(random, rows * 7);
+        const b = randomNormal(random, 7 * cols);
+        expect(run(path, a, b, rows, 7, cols), `rows=${rows} cols=${cols}`).toEqual(bits(reference.matmul_f32(a, b, rows, 7, cols)));
+      }
+    }
+  });
+
+  it.each([0, 1, 3, 4, 255, 256, 257, 511, 512, 513, 1000])("matches reference across k blocks (inner=%i, 9 × 21)", (inner) => {
+    const random = rng(100 + inner);
+    const a = randomNormal(random, 9 * inner);
+    const b = randomNormal(random, inner * 21);
+    expect(run(path, a, b, 9, inner, 21)).toEqual(bits(reference.matmul_f32(a, b, 9, inner, 21)));
+  });
+
+  it("matches reference at unaligned addresses (offsets 4/8/12 and 1/3/2 bytes)", () => {
+    const random = rng(7);
+    const a = randomNormal(random, 6 * 300);
+    const b = randomNormal(random, 300 * 13);
+    const expected = bits(reference.matmul_f32(a, b, 6, 300, 13));
+    for (const misalign of [[4, 8, 12], [1, 3, 2]]) {
+      expect(run(path, a, b, 6, 300, 13, misalign), `offsets ${misalign}`).toEqual(expected);
+    }
+  });
+
+  it("matches reference on adversarial values: cancellation, huge and tiny magnitudes, signed zeros", () => {
+    const rows = 5;
+    const inner = 260;
+    const cols = 11;
+    const a = new Float32Array(rows * inner);
+    const b = new Float32Array(inner * cols);
+    for (let i = 0; i < a.length; i++) a[i] = [1e30, -1e30, 1e-30, -0, 3.5, 1][i % 6];
+    for (let i = 0; i < b.length; i++) b[i] = [1e8, 1, -1e8, 1e-8, -0, 2.5, 0][i % 7];
+    const expected = reference.matmul_f32(a, b, rows, inner, cols);
+    expect(run(path, a, b, rows, inner, cols)).toEqual(bits(expected));
+  });
+});
+
+it("the release build multiplies with f32x4.mul and splats rows with f32x4.splat", () => {
+  const text = readFileSync(new URL("../build/quantvec.wat", import.meta.url), "utf8");
+  const start = text.indexOf("(func $assembly/matmul/matmulF32");
+  expect(start).toBeGreaterThan(0);
+  const body = text.slice(start, text.indexOf("\n (func", start + 1));
+  for (const instruction of ["f32x4.mul", "f32x4.splat", "f32x4.add"]) expect(body).toContain(instruction);
+});
