@@ -6,6 +6,7 @@ import { describe } from "./errors.js";
 import type { ReadOptions } from "./cli/read-vectors.js";
 import type { TruncateOptions } from "./matryoshka.js";
 import type { CalibrateOptions, QuantizeOptions } from "./quantize.js";
+import type { FitRotationOptions } from "./rotation.js";
 import type { IndexOptions, SearchOptions } from "./vector-index.js";
 import type { ReadyOptions } from "./wasm.js";
 
@@ -84,7 +85,7 @@ function editDistance(a: string, b: string): number {
 /** `Index.create`. */
 export const INDEX_OPTION_KEYS: OptionKeys<IndexOptions> = {
   dims: true, precision: true, rescore: true, truncateTo: true, normalize: true, ranges: true, maxMemoryBytes: true, shardBytes: true,
-  threads: true,
+  threads: true, rotation: true,
 };
 /** `index.search` and `index.searchBatch`. */
 export const SEARCH_OPTION_KEYS: OptionKeys<SearchOptions> = { k: true, rescoreMultiplier: true, filter: true };
@@ -93,8 +94,10 @@ export const READY_OPTION_KEYS: OptionKeys<ReadyOptions> = { relaxedSimd: true, 
 /** `quantize`. */
 export const QUANTIZE_OPTION_KEYS: OptionKeys<QuantizeOptions> = { ranges: true, calibration: true, dims: true };
 /** `truncate`. */
-export const TRUNCATE_OPTION_KEYS: OptionKeys<TruncateOptions> = { normalize: true, inputDims: true };
+export const TRUNCATE_OPTION_KEYS: OptionKeys<TruncateOptions> = { normalize: true, inputDims: true, layerNorm: true };
 /** `calibrate`. */
 export const CALIBRATE_OPTION_KEYS: OptionKeys<CalibrateOptions> = { dims: true };
+/** `fitRotation`. */
+export const FIT_ROTATION_OPTION_KEYS: OptionKeys<FitRotationOptions> = { method: true, dims: true, iterations: true, seed: true };
 /** `readVectors` (the CLI's reader). */
 export const READ_OPTION_KEYS: OptionKeys<ReadOptions> = { dims: true, format: true, field: true, onProgress: true };

@@ -192,8 +192,10 @@ function iterativeQuantization(caller: string, arena: Arena, projected: Float32A
  *   `iterations` (ITQ, default 50) and `seed` (ITQ's initial rotation, default 1).
  * @returns a `Rotation` from the sample's dimensions to `dims`.
  * @throws TypeError for a bad method or sample shape; RangeError for non-finite values, a bad
- *   `dims`/`iterations`/`seed`, or fewer sample rows than `dims` (the axes are then not determined).
+ *   `dims`/`iterations`/`seed`, or fewer sample rows than `dims` (the axes are then not determined);
+ *   Error before `await ready()`.
  * @example
+ * await ready();
  * const rotation = fitRotation(sampleVectors, { method: "pca" });
  * const index = await Index.create({ dims: 384, precision: "float32", rotation, truncateTo: 128 });
  */

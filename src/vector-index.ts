@@ -12,7 +12,7 @@ import { type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector 
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
 import { INDEX_OPTION_KEYS, readOptions, SEARCH_OPTION_KEYS } from "./options.js";
-import { truncateMatrix } from "./matryoshka.js";
+import { prepareVectors, type Rotation, type VectorPipeline, vectorPipeline } from "./rotation.js";
 import { type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js";
 import { mergeCandidates, type Located } from "./scan.js";
 import { headroomFor, Shard, type ShardScan } from "./shard.js";
@@ -30,9 +30,11 @@ export interface IndexOptions {
   precision: ScanPrecision;
   /** How the first stage's candidates are re-ranked; default "int8" for binary, "none" otherwise. */
   rescore?: RescorePrecision;
-  /** Matryoshka truncation applied to every vector and query before anything else. */
+  /** A learned rotation (fitRotation) applied to every vector and query first; inputDims must equal dims. */
+  rotation?: Rotation;
+  /** Matryoshka truncation (after the rotation, if any) applied to every vector and query. */
   truncateTo?: number;
-  /** L2-normalize vectors and queries (after truncation); default true with `truncateTo`, else false. */
+  /** L2-normalize vectors and queries (after truncation); default true with `truncateTo` or `rotation`, else false. */
   normalize?: boolean;
   /** int8 ranges ({ min, max } or [min, max]) over the stored dimensions (`truncateTo` if set). */
   ranges?: RangesInput;
@@ -126,6 +128,8 @@ export class Index {
   readonly precision: ScanPrecision;
   readonly rescore: RescorePrecision;
   readonly normalize: boolean;
+  /** The learned rotation vectors and queries go through, if any. */
+  readonly rotation: Rotation | undefined;
 
   /** Threads that scan (the calling thread included). */
   threads: number;
@@ -156,13 +160,14 @@ export class Index {
 
   private constructor(options: {
     dims: number; storedDims: number; precision: ScanPrecision; rescore: RescorePrecision; normalize: boolean;
-    ranges?: Ranges; maxMemoryBytes: number; shardBytes: number; shared: boolean; path: KernelPath;
+    ranges?: Ranges; maxMemoryBytes: number; shardBytes: number; shared: boolean; path: KernelPath; rotation?: Rotation;
   }) {
     this.dims = options.dims;
     this.storedDims = options.storedDims;
     this.precision = options.precision;
     this.rescore = options.rescore;
     this.normalize = options.normalize;
+    this.rotation = options.rotation;
     this.threads = 1;
     this.threadingNote = undefined;
     this.shardBytes = options.shardBytes;
@@ -215,11 +220,7 @@ export class Index {
       caller, `rescore (with precision "${precision}")`,
       options.rescore ?? (precision === "binary" ? "int8" : "none"), RESCORE_ALLOWED[precision],
     );
-    const storedDims = options.truncateTo === undefined ? dims : checkInteger(caller, "truncateTo", options.truncateTo, 1, dims);
-    const normalize = options.normalize ?? options.truncateTo !== undefined;
-    if (typeof normalize !== "boolean") {
-      throw new TypeError(`${caller}: normalize must be true or false, got ${describe(normalize)}`);
-    }
+    const { rotation, storedDims, normalize } = vectorPipeline(caller, options, dims);
     const ranges = options.ranges === undefined ? undefined : toRanges(caller, options.ranges, storedDims, "ranges");
     const maxMemoryBytes = options.maxMemoryBytes === undefined ? Number.MAX_SAFE_INTEGER
       : checkInteger(caller, "maxMemoryBytes", options.maxMemoryBytes, 4 * PAGE_BYTES, Number.MAX_SAFE_INTEGER);
@@ -246,7 +247,7 @@ export class Index {
     }
     const shared = requested > 1 && note === undefined;
     checkShardBytes(caller, shardBytes, storedDims, precision, rescore);
-    const index = new Index({ dims, storedDims, precision, rescore, normalize, ranges, maxMemoryBytes, shardBytes, shared, path });
+    const index = new Index({ dims, storedDims, precision, rescore, normalize, rotation, ranges, maxMemoryBytes, shardBytes, shared, path });
     if (shared) {
       try {
         await index.shardList[0].startWorkers(caller, requested - 1);
@@ -771,10 +772,9 @@ export class Index {
 
   // ---- search ----------------------------------------------------------------------------
 
-  /** MRL truncation and normalization, as configured. */
+  /** Rotation, MRL truncation and normalization, as configured (src/rotation.ts). */
   private prepare(caller: string, matrix: Matrix, name: string): Matrix {
-    if (this.storedDims === this.dims && !this.normalize) return matrix;
-    return truncateMatrix(caller, matrix, this.storedDims, this.normalize, name);
+    return prepareVectors(caller, matrix, this as VectorPipeline, name);
   }
 
   /**
