@@ -132,22 +132,22 @@ function orthonormalizeColumns(m: Float64Array, rows: number, cols: number): voi
 }
 
 /**
- * The orthogonal polar factor of the n × n matrix m: the orthogonal U nearest to m (m = U·H with H
- * symmetric positive semi-definite), from the eigendecomposition of mᵀm: U = m · (mᵀm)^(−1/2).
- * The n × n products run in float32 (WebAssembly); the eigendecomposition in float64. Orthogonal
- * to float32 accuracy when m has full rank; fitRotation orthonormalizes the end result.
+ * The orthogonal polar factor of the n × n matrix m: the orthogonal matrix nearest to m. With
+ * m = U Σ Wᵀ, it is U Wᵀ. W and Σ² come from the eigendecomposition of mᵀm (float64: mᵀm squares
+ * m's condition number), U's columns are m w_i / σ_i. Where σ_i ≈ 0 (a sample whose rank is
+ * below n: duplicate or dependent rows) u_i is undetermined; Gram–Schmidt completes U with
+ * orthonormal columns, so the factor stays exactly orthogonal.
  */
-function polarFactor(caller: string, arena: Arena, m: Float32Array, n: number): Float32Array {
-  const { values, vectors } = symmetricEigen(Float64Array.from(matmul(caller, arena, transposeF32(m, n, n), m, n, n, n)), n);
-  // (mᵀm)^(−1/2) = Σ_i v_i v_iᵀ / √λ_i; directions with λ ≈ 0 (rank-deficient m) get weight 0.
+function polarFactor(m: Float64Array, n: number): Float64Array {
+  const { values, vectors } = symmetricEigen(matmul64(transpose64(m, n, n), m, n, n, n), n);
   const floor = Math.max(values[0], 0) * 1e-12;
-  const scaled = new Float32Array(n * n);
+  const u = matmul64(m, transpose64(vectors, n, n), n, n, n);
   for (let i = 0; i < n; i++) {
     const weight = values[i] > floor ? 1 / Math.sqrt(values[i]) : 0;
-    for (let k = 0; k < n; k++) scaled[i * n + k] = vectors[i * n + k] * weight;
+    for (let r = 0; r < n; r++) u[r * n + i] *= weight;
   }
-  const inverseRoot = matmul(caller, arena, transposeF32(Float32Array.from(vectors), n, n), scaled, n, n, n);
-  return matmul(caller, arena, m, inverseRoot, n, n, n);
+  orthonormalizeColumns(u, n, n);
+  return matmul64(u, vectors, n, n, n);
 }
 
 /** Second-moment matrix XᵀX / n of the sample (float32 products in WebAssembly, scaled in float64). */
@@ -174,7 +174,8 @@ function iterativeQuantization(caller: string, arena: Arena, projected: Float32A
     const codes = matmul(caller, arena, projected, rotation, rows, c, c);
     for (let i = 0; i < codes.length; i++) signs[i] = codes[i] > 0 ? 1 : -1;
     // Maximise trace(Bᵀ V R): R is the polar factor of Vᵀ B.
-    rotation = polarFactor(caller, arena, matmul(caller, arena, projectedT, signs, c, rows, c), c);
+    const polar = polarFactor(Float64Array.from(matmul(caller, arena, projectedT, signs, c, rows, c)), c);
+    rotation = Float32Array.from(polar);
   }
   return Float64Array.from(rotation);
 }
