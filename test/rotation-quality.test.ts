@@ -1,13 +1,14 @@
 // Quality of learned rotations on real vectors: the 778 all-MiniLM-L6-v2 embeddings (384-d) from
 // @sap-ux/fiori-docs-embeddings, which were not trained with Matryoshka loss. The rotation is
 // fitted on one half (rows 0…388); queries and corpus come from the other half (rows 389…777):
-// each of its vectors queries the rest of that half. Truth is exact float64 cosine.
+// each of its vectors queries the rest of that half. Truth is exact float64 cosine. In-sample
+// figures (fitted on the measured vectors) come from `quantvec bench` (BENCHMARKS.md).
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { fitRotation, Index, type IndexOptions, ready, type Rotation } from "../src/index.js";
+import { fitRotation, Index, type IndexOptions, ready } from "../src/index.js";
 
 const DIMS = 384;
 const K = 10;
@@ -88,15 +89,4 @@ describe("recall@10 with learned rotations on held-out MiniLM vectors (fit on 38
     expect(rotated).toBeGreaterThan(plain);
   }, 120_000);
 
-  it("in-sample figures (fitted on the measured half itself), for comparison", async () => {
-    const inSample: Record<string, Rotation> = {
-      pca: fitRotation(measured, { method: "pca" }),
-      itq: fitRotation(measured, { method: "itq" }),
-    };
-    const pca128 = report("in-sample PCA 128 float32", await recallAt10({ precision: "float32", rotation: inSample.pca, truncateTo: 128 }));
-    report("in-sample PCA 192 int8", await recallAt10({ precision: "int8", rotation: inSample.pca, truncateTo: 192 }));
-    report("in-sample ITQ binary 384", await recallAt10({ precision: "binary", rescore: "none", rotation: inSample.itq }));
-    report("in-sample ITQ binary → int8 ×4", await recallAt10({ precision: "binary", rescore: "int8", rotation: inSample.itq }, 4));
-    expect(pca128).toBeGreaterThanOrEqual(0.88);
-  }, 600_000);
 });

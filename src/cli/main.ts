@@ -1,7 +1,9 @@
-// The `quantvec` command: `bench` measures this machine, `eval` studies the user's own vectors.
+// The `quantvec` command: `bench` measures this machine, `eval` studies the user's own vectors,
+// `tune` picks the cheapest configuration (learned rotations included) that meets a recall target.
 // Arguments go through node:util's parseArgs (Node's own parser): no runtime dependency.
 
-import { basename, resolve } from "node:path";
+import { writeFile, mkdir } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { markPareto, recommend } from "./pareto.js";
 import { Progress } from "./progress.js";
@@ -9,7 +11,8 @@ import { VECTOR_EXTENSIONS, VECTOR_FORMATS, type VectorFormat, readVectors } fro
 import { renderConsole, writeReport } from "./report.js";
 import type { BenchResults, QualityStudy } from "./results.js";
 import { packageVersion, runBench } from "./bench.js";
-import { qualityStudy } from "./study.js";
+import { qualityStudy, rotationKey, rowOptions } from "./study.js";
+import type { Rotation } from "../rotation.js";
 import { ready } from "../wasm.js";
 import os from "node:os";
 
@@ -31,7 +34,16 @@ Usage
       --target-recall. FILE: ${Object.keys(VECTOR_EXTENSIONS).join(" ")} (raw float32 needs --dims;
       JSONL reads an "embedding" array per line, or --field).
 
-Both write results.json, BENCHMARKS.md and SVG plots to --out (default ./quantvec-<command>).
+  quantvec tune FILE --target-recall R [--queries 200] [--max-bytes B] [--k 10]
+                     [--itq-iterations 50] [--dims N] [--format F] [--field NAME] [--seed N]
+                     [--out DIR] [--json]
+      Like eval, with learned rotations too (PCA before every cut, ITQ for binary codes,
+      fitted on the corpus, never on the held-out queries): prints the cheapest
+      configuration (bytes per vector, then latency) whose recall@k on the held-out
+      queries reaches R, within B bytes per vector, as Index.create options, and writes
+      recommendation.json plus the fitted rotation it needs (rotation-*.json).
+
+All write results.json, BENCHMARKS.md and SVG plots to --out (default ./quantvec-<command>).
 --json prints results.json to stdout instead of the tables.`;
 
 class UsageError extends Error {}
@@ -108,7 +120,7 @@ async function evaluate(args: string[]): Promise<void> {
   progress.stage(`${matrix.rows.toLocaleString("en-US")} vectors × ${matrix.cols} dims; holding out ${Math.min(queries, matrix.rows)} queries`);
   await ready();
   const study = await qualityStudy(matrix, basename(file), {
-    queries, k, seed, onProgress: (done, total, label) => progress.update(done, total, label),
+    queries, k, seed, rotations: ["pca", "itq"], onProgress: (done, total, label) => progress.update(done, total, label),
   });
   const results: BenchResults = {
     meta: {
@@ -120,6 +132,128 @@ async function evaluate(args: string[]): Promise<void> {
     quality: withRecommendation(study, target),
   };
   await finish(results, resolve(values.out ?? "quantvec-eval"), Boolean(values.json), progress);
+}
+
+/** What `quantvec tune` recommends, as written to recommendation.json. */
+export interface TuneRecommendation {
+  targetRecall: number;
+  maxBytes: number | null;
+  k: number;
+  label: string | null;
+  recall: number | null;
+  bytesPerVector: number | null;
+  p50Ms: number | null;
+  reason: string;
+  /** Index.create options, except `rotation`: load that from `rotationFile` with Rotation.fromJSON. */
+  create: Record<string, unknown> | null;
+  /** Absolute path of the rotation's JSON, or null when the configuration has none. */
+  rotationFile: string | null;
+  search: { k: number; rescoreMultiplier: number } | null;
+  /** The vectors held out as queries (0-based rows of FILE); the corpus was every other row. */
+  queryRows: number[];
+}
+
+async function tune(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      dims: { type: "string" }, format: { type: "string" }, field: { type: "string" }, queries: { type: "string" },
+      k: { type: "string" }, "target-recall": { type: "string" }, "max-bytes": { type: "string" }, seed: { type: "string" },
+      "itq-iterations": { type: "string" }, out: { type: "string" }, json: { type: "boolean" },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(`tune takes one FILE, got ${positionals.length}`);
+  if (values["target-recall"] === undefined) throw new UsageError("tune needs --target-recall R (a number from 0 to 1)");
+  if (values.format !== undefined && !VECTOR_FORMATS.includes(values.format as VectorFormat)) {
+    throw new UsageError(`--format must be one of ${VECTOR_FORMATS.join(", ")}, got "${values.format}"`);
+  }
+  const file = positionals[0];
+  const k = integerFlag("k", values.k, 10, 1);
+  const queries = integerFlag("queries", values.queries, 200, 1);
+  const target = numberFlag("target-recall", values["target-recall"], 0.95, 0, 1);
+  const maxBytes = values["max-bytes"] === undefined ? null : integerFlag("max-bytes", values["max-bytes"], 0, 1);
+  const seed = integerFlag("seed", values.seed, 42, 0);
+  const itqIterations = integerFlag("itq-iterations", values["itq-iterations"], 50, 0);
+  const outDir = resolve(values.out ?? "quantvec-tune");
+  const progress = new Progress();
+
+  progress.stage(`reading ${file}`);
+  const matrix = await readVectors(file, {
+    dims: values.dims === undefined ? undefined : integerFlag("dims", values.dims, 0, 1),
+    format: values.format as VectorFormat | undefined,
+    field: values.field,
+    onProgress: (done, total) => progress.update(done, total, "reading"),
+  });
+  progress.stage(`${matrix.rows.toLocaleString("en-US")} vectors × ${matrix.cols} dims; holding out ${Math.min(queries, matrix.rows)} queries`);
+  await ready();
+  const fitted = new Map<string, Rotation>();
+  const study = await qualityStudy(matrix, basename(file), {
+    queries, k, seed, rotations: ["pca", "itq"], fitted, itqIterations, onProgress: (done, total, label) => progress.update(done, total, label),
+  });
+  const rows = markPareto(study.rows);
+  const affordable = rows.filter((r) => maxBytes === null || r.bytesPerVector <= maxBytes);
+  const best = recommend(affordable, target);
+  const float32 = study.dims * 4;
+  const budget = maxBytes === null ? "" : ` within ${maxBytes} bytes per vector`;
+  const reason = best
+    ? `fewest bytes per vector${budget} (${best.bytesPerVector}, ${(float32 / best.bytesPerVector).toFixed(1)}× smaller than float32), ` +
+      `then lowest latency, with recall@${k} ${best.recall.toFixed(4)} ≥ ${target} on ${study.queries} held-out queries`
+    : `no configuration${budget} reaches recall@${k} ${target}; the best is ${
+        [...affordable].filter((r) => !r.reference && Number.isFinite(r.recall)).sort((a, b) => b.recall - a.recall)[0]?.label ?? "none"
+      }`;
+
+  await mkdir(outDir, { recursive: true });
+  let rotationFile: string | null = null;
+  if (best?.rotation) {
+    const key = rotationKey(best.rotation, best.rotation === "pca" ? study.dims : best.dims);
+    rotationFile = join(outDir, `rotation-${key.replace("@", "-")}.json`);
+    await writeFile(rotationFile, JSON.stringify(fitted.get(key)));
+  }
+  const recommendation: TuneRecommendation = {
+    targetRecall: target, maxBytes, k, label: best?.label ?? null, recall: best?.recall ?? null,
+    bytesPerVector: best?.bytesPerVector ?? null, p50Ms: best?.p50Ms ?? null, reason,
+    create: best ? { ...rowOptions(best, study.dims) } : null,
+    rotationFile,
+    search: best ? { k, rescoreMultiplier: best.multiplier } : null,
+    queryRows: study.queryRows ?? [],
+  };
+  const recommendationFile = join(outDir, "recommendation.json");
+  await writeFile(recommendationFile, `${JSON.stringify(recommendation, null, 2)}\n`);
+  const results: BenchResults = {
+    meta: {
+      date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(),
+      platform: `${os.platform()} ${os.arch()}`, quantvecVersion: packageVersion(), mode: "eval", seed, peers: {},
+    },
+    kernels: [],
+    endToEnd: [],
+    quality: { ...study, rows, recommendation: { targetRecall: target, label: best?.label ?? null, reason } },
+  };
+  await finish(results, outDir, Boolean(values.json), progress);
+  if (!values.json) process.stdout.write(`\n${renderTune(recommendation, recommendationFile)}\n`);
+}
+
+/** The recommendation as text: what was chosen, and the code that builds it. */
+export function renderTune(r: TuneRecommendation, file: string): string {
+  if (r.create === null) return `quantvec tune: ${r.reason}`;
+  const lines = [
+    `Recommended for recall@${r.k} ≥ ${r.targetRecall}: ${r.label}`,
+    `  ${r.reason}; p50 ${r.p50Ms?.toFixed(3)} ms per query`,
+    "",
+    `Index.create options (JSON, also in ${file}):`,
+    `  ${JSON.stringify(r.create)}`,
+    ...(r.rotationFile ? [`  plus rotation: Rotation.fromJSON(<${r.rotationFile}>)`] : []),
+    `search options: ${JSON.stringify(r.search)}`,
+    "",
+    "In code:",
+    '  import { readFileSync } from "node:fs";',
+    `  import { Index${r.rotationFile ? ", Rotation" : ""} } from "quantvec";`,
+    ...(r.rotationFile ? [`  const rotation = Rotation.fromJSON(JSON.parse(readFileSync(${JSON.stringify(r.rotationFile)}, "utf8")));`] : []),
+    `  const index = await Index.create({ ...${JSON.stringify(r.create)}${r.rotationFile ? ", rotation" : ""} });`,
+    "  index.add(vectors); // the first add of ≥ 100 rows calibrates int8 ranges: add the corpus at once",
+    `  const { ids, scores } = await index.search(query, ${JSON.stringify(r.search)});`,
+  ];
+  return lines.join("\n");
 }
 
 /** Marks the Pareto front and names the cheapest configuration that meets the target. */
@@ -156,6 +290,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === "bench") await bench(rest);
     else if (command === "eval") await evaluate(rest);
+    else if (command === "tune") await tune(rest);
     else throw new UsageError(`unknown command "${command}"; try quantvec --help`);
     return 0;
   } catch (error) {

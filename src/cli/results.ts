@@ -77,6 +77,8 @@ export interface QualityRow {
   rescore: "none" | "int8" | "float32";
   /** Stored dimensions after MRL truncation. */
   dims: number;
+  /** The learned rotation applied before truncation ("pca" or "itq"), if any. */
+  rotation?: "pca" | "itq";
   /** Rescoring multiplier (1 when there is no rescoring). */
   multiplier: number;
   /** Mean recall@k against exact float search on the full vectors. */
@@ -100,6 +102,8 @@ export interface QualityStudy {
   queries: number;
   k: number;
   rows: QualityRow[];
+  /** The row numbers of the vectors held out as queries (0-based, ascending). */
+  queryRows?: number[];
   /** The cheapest row meeting the target recall, when a target was given. */
   recommendation?: { targetRecall: number; label: string | null; reason: string };
 }

@@ -6,9 +6,9 @@
 
 import type { Matrix } from "../embeddings.js";
 import { kernels, type KernelBuffer } from "../kernels.js";
-import { truncateMatrix } from "../matryoshka.js";
 import { type Ranges, quantize, rangesOf } from "../quantize.js";
-import { Index, type RescorePrecision, type ScanPrecision } from "../vector-index.js";
+import { fitRotation, prepareVectors, type Rotation, type RotationMethod } from "../rotation.js";
+import { Index, type IndexOptions, type RescorePrecision, type ScanPrecision } from "../vector-index.js";
 import { xorshift32 } from "./random.js";
 import type { QualityRow, QualityStudy } from "./results.js";
 
@@ -21,6 +21,17 @@ export interface StudyOptions {
   multipliers?: number[];
   /** Add rows that replicate sentence-transformers' default scoring. */
   references?: boolean;
+  /**
+   * Learned rotations to try before truncation: "pca" rows for every precision, "itq" rows for
+   * binary codes. Fitted on the corpus (never on the held-out queries) unless `rotationSample` is given.
+   */
+  rotations?: RotationMethod[];
+  /** The vectors rotations are fitted on; default: the corpus (at most MAX_FIT_ROWS of it, sampled). */
+  rotationSample?: Matrix;
+  /** ITQ iterations; default 50. */
+  itqIterations?: number;
+  /** Receives every fitted rotation, keyed by `rotationKey` (tune writes the chosen one to a file). */
+  fitted?: Map<string, Rotation>;
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
@@ -30,6 +41,28 @@ interface Config {
   rescore: RescorePrecision;
   dims: number;
   multipliers: number[];
+  rotation?: RotationMethod;
+}
+
+/** Rows a rotation is fitted on at most (a sample of the corpus): enough for any dims ≤ 4096 several times over. */
+const MAX_FIT_ROWS = 20_000;
+/** ITQ solves a d × d eigenproblem per iteration in TS: above this many dims a fit takes minutes, so those rows are skipped. */
+const MAX_ITQ_DIMS = 512;
+
+/** The key of a fitted rotation: "pca@384" (one PCA serves every truncation), "itq@96" (one ITQ per size). */
+export function rotationKey(method: RotationMethod, dims: number): string {
+  return `${method}@${dims}`;
+}
+
+/**
+ * The exact Index.create options of a study row (without `rotation`, which is an object: the row's
+ * `rotation` and `rotationKey` say which fitted one to pass).
+ */
+export function rowOptions(row: QualityRow, inputDims: number): IndexOptions {
+  return {
+    dims: inputDims, precision: row.precision, rescore: row.rescore, normalize: true,
+    ...(row.rotation === "itq" ? {} : { truncateTo: row.dims }),
+  };
 }
 
 /** Mean recall@k: the share of each true top-k found in the returned top-k. */
@@ -75,11 +108,11 @@ function* corpusBatches(matrix: Matrix, held: Set<number>, batchRows = 8192): Ge
   }
 }
 
-/** Per-dimension ranges of the corpus after truncation to `dims` and normalization. */
-function corpusRanges(matrix: Matrix, held: Set<number>, dims: number): Ranges {
+/** Per-dimension ranges of the corpus after rotation (if any), truncation to `dims` and normalization. */
+function corpusRanges(matrix: Matrix, held: Set<number>, dims: number, rotation?: Rotation): Ranges {
   let ranges: Ranges | undefined;
   for (const { batch } of corpusBatches(matrix, held)) {
-    const r = rangesOf(truncateMatrix("quantvec eval", batch, dims, true));
+    const r = rangesOf(prepareVectors("quantvec eval", batch, { rotation, storedDims: dims, normalize: true }, "vectors"));
     if (ranges === undefined) ranges = r;
     else {
       for (let c = 0; c < dims; c++) {
@@ -136,7 +169,38 @@ async function exactTruth(matrix: Matrix, held: Set<number>, queries: Float32Arr
 
 function label(config: Config, multiplier: number): string {
   const head = config.rescore === "none" ? config.precision : `${config.precision}→${config.rescore} ×${multiplier}`;
-  return `${head} @${config.dims}`;
+  return `${config.rotation ? `${config.rotation} ` : ""}${head} @${config.dims}`;
+}
+
+/** The configurations with learned rotations: PCA before every cut (float32 only where it cuts), ITQ for binary codes. */
+function rotationConfigs(methods: RotationMethod[], dims: number, multipliers: number[]): Config[] {
+  const configs: Config[] = [];
+  for (const d of mrlDims(dims)) {
+    if (methods.includes("pca")) {
+      if (d < dims) configs.push({ precision: "float32", rescore: "none", dims: d, multipliers: [1], rotation: "pca" });
+      configs.push(
+        { precision: "int8", rescore: "none", dims: d, multipliers: [1], rotation: "pca" },
+        { precision: "binary", rescore: "none", dims: d, multipliers: [1], rotation: "pca" },
+        { precision: "binary", rescore: "int8", dims: d, multipliers, rotation: "pca" },
+      );
+    }
+    if (methods.includes("itq")) {
+      configs.push(
+        { precision: "binary", rescore: "none", dims: d, multipliers: [1], rotation: "itq" },
+        { precision: "binary", rescore: "int8", dims: d, multipliers, rotation: "itq" },
+      );
+    }
+  }
+  return configs;
+}
+
+/** The corpus rows rotations are fitted on: all of them, or a seeded sample of MAX_FIT_ROWS. */
+function fitSample(matrix: Matrix, held: Set<number>, seed: number): Matrix {
+  const corpusRows = Array.from({ length: matrix.rows }, (_, r) => r).filter((r) => !held.has(r));
+  const picked = corpusRows.length <= MAX_FIT_ROWS ? corpusRows : sampleRows(corpusRows.length, MAX_FIT_ROWS, seed + 1).map((i) => corpusRows[i]);
+  const data = new Float32Array(picked.length * matrix.cols);
+  picked.forEach((r, i) => data.set(matrix.data.subarray(r * matrix.cols, (r + 1) * matrix.cols), i * matrix.cols));
+  return { data, rows: picked.length, cols: matrix.cols };
 }
 
 /**
@@ -153,12 +217,15 @@ export async function qualityStudy(matrix: Matrix, dataset: string, options: Stu
   const held = new Set(queryRows);
   const queries = queryRows.map((r) => matrix.data.slice(r * matrix.cols, (r + 1) * matrix.cols));
 
-  const configs: Config[] = mrlDims(matrix.cols).flatMap((dims) => [
-    { precision: "float32", rescore: "none", dims, multipliers: [1] },
-    { precision: "int8", rescore: "none", dims, multipliers: [1] },
-    { precision: "binary", rescore: "none", dims, multipliers: [1] },
-    { precision: "binary", rescore: "int8", dims, multipliers },
-  ] satisfies Config[]);
+  const configs: Config[] = [
+    ...mrlDims(matrix.cols).flatMap((dims) => [
+      { precision: "float32", rescore: "none", dims, multipliers: [1] },
+      { precision: "int8", rescore: "none", dims, multipliers: [1] },
+      { precision: "binary", rescore: "none", dims, multipliers: [1] },
+      { precision: "binary", rescore: "int8", dims, multipliers },
+    ] satisfies Config[]),
+    ...rotationConfigs(options.rotations ?? [], matrix.cols, multipliers),
+  ];
   const steps = configs.length + 1 + (options.references ? 1 : 0);
   let done = 0;
   const progress = (what: string) => options.onProgress?.(done++, steps, what);
@@ -167,11 +234,43 @@ export async function qualityStudy(matrix: Matrix, dataset: string, options: Stu
   const truth = await exactTruth(matrix, held, queries, k);
 
   const rows: QualityRow[] = [];
+  const fitted = options.fitted ?? new Map<string, Rotation>();
+  const failed = new Map<string, string>();
+  let sample: Matrix | undefined;
+  /** The rotation of a config, fitted on first use; a string says why it cannot be. */
+  const rotationFor = (config: Config): Rotation | string | undefined => {
+    if (config.rotation === undefined) return undefined;
+    const key = rotationKey(config.rotation, config.rotation === "pca" ? matrix.cols : config.dims);
+    if (config.rotation === "itq" && config.dims > MAX_ITQ_DIMS) {
+      return `ITQ is fitted only up to ${MAX_ITQ_DIMS} dims here (each iteration solves a ${config.dims} × ${config.dims} eigenproblem)`;
+    }
+    if (!fitted.has(key) && !failed.has(key)) {
+      sample ??= options.rotationSample ?? fitSample(matrix, held, options.seed);
+      try {
+        fitted.set(key, fitRotation(sample, {
+          method: config.rotation, dims: config.rotation === "pca" ? matrix.cols : config.dims, iterations: options.itqIterations, seed: options.seed,
+        }));
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        failed.set(key, error.message);
+      }
+    }
+    return fitted.get(key) ?? failed.get(key);
+  };
   for (const config of configs) {
     progress(label(config, config.multipliers[0]));
+    const rotation = rotationFor(config);
+    if (typeof rotation === "string") {
+      rows.push({
+        label: label(config, config.multipliers[0]), precision: config.precision, rescore: config.rescore, dims: config.dims,
+        rotation: config.rotation, multiplier: config.multipliers[0], recall: NaN, bytesPerVector: NaN, p50Ms: NaN, note: `skipped: ${rotation}`,
+      });
+      continue;
+    }
+    const base = rowOptions({ precision: config.precision, rescore: config.rescore, dims: config.dims, rotation: config.rotation } as QualityRow, matrix.cols);
     const index = await Index.create({
-      dims: matrix.cols, precision: config.precision, rescore: config.rescore, truncateTo: config.dims, normalize: true,
-      ranges: config.precision === "int8" || config.rescore === "int8" ? corpusRanges(matrix, held, config.dims) : undefined,
+      ...base, rotation,
+      ranges: config.precision === "int8" || config.rescore === "int8" ? corpusRanges(matrix, held, config.dims, rotation) : undefined,
     });
     try {
       for (const { batch, ids } of corpusBatches(matrix, held)) index.add(batch, ids);
@@ -179,6 +278,7 @@ export async function qualityStudy(matrix: Matrix, dataset: string, options: Stu
         const { found, p50Ms } = await searchAll(index, queries, k, multiplier);
         rows.push({
           label: label(config, multiplier), precision: config.precision, rescore: config.rescore, dims: config.dims,
+          ...(config.rotation ? { rotation: config.rotation } : {}),
           multiplier, recall: meanRecall(found, truth, k), bytesPerVector: index.bytesPerVector, p50Ms,
         });
       }
@@ -186,6 +286,7 @@ export async function qualityStudy(matrix: Matrix, dataset: string, options: Stu
       if (!(error instanceof RangeError)) throw error;
       rows.push({
         label: label(config, config.multipliers[0]), precision: config.precision, rescore: config.rescore, dims: config.dims,
+        ...(config.rotation ? { rotation: config.rotation } : {}),
         multiplier: config.multipliers[0], recall: NaN, bytesPerVector: index.bytesPerVector, p50Ms: NaN,
         note: `skipped: ${error.message}`,
       });
@@ -198,7 +299,7 @@ export async function qualityStudy(matrix: Matrix, dataset: string, options: Stu
     rows.push(...(await referenceRows(matrix, held, queries, truth, k)));
   }
   options.onProgress?.(steps, steps, "done");
-  return { dataset, vectors: matrix.rows - queryRows.length, dims: matrix.cols, queries: queries.length, k, rows };
+  return { dataset, vectors: matrix.rows - queryRows.length, dims: matrix.cols, queries: queries.length, k, rows, queryRows };
 }
 
 /**
