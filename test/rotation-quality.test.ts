@@ -88,5 +88,4 @@ describe("recall@10 with learned rotations on held-out MiniLM vectors (fit on 38
     report("ITQ binary → int8 ×4", await recallAt10({ precision: "binary", rescore: "int8", rotation: itq }, 4));
     expect(rotated).toBeGreaterThan(plain);
   }, 120_000);
-
 });

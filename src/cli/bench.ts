@@ -20,7 +20,7 @@ import { measure } from "./measure.js";
 import { loadSimSimd, loadUSearch } from "./peers.js";
 import type { Progress } from "./progress.js";
 import type { BenchResults, EndToEndRow, IdsRow, QualityStudy, ScaleRun, ScalingRow } from "./results.js";
-import { qualityStudy } from "./study.js";
+import { qualityStudy, rotationSplitRows } from "./study.js";
 
 export type BenchMode = "quick" | "full";
 
@@ -300,9 +300,11 @@ export async function runBench({ mode, seed, progress, scale }: BenchOptions): P
   return results;
 }
 
-async function qualityOnMiniLM(matrix: Matrix, queries: number, seed: number, progress: Progress): Promise<QualityStudy> {
-  return qualityStudy(matrix, "all-MiniLM-L6-v2 (778 vectors from @sap-ux/fiori-docs-embeddings)", {
-    queries, k: K, seed, references: true,
-    onProgress: (done, total, label) => progress.update(done, total, label),
+export async function qualityOnMiniLM(matrix: Matrix, queries: number, seed: number, progress: Progress): Promise<QualityStudy> {
+  const onProgress = (done: number, total: number, label: string) => progress.update(done, total, label);
+  const study = await qualityStudy(matrix, "all-MiniLM-L6-v2 (778 vectors from @sap-ux/fiori-docs-embeddings)", {
+    queries, k: K, seed, references: true, rotations: ["pca", "itq"], onProgress,
   });
+  progress.stage("quality: rotations fitted on one half, measured on the other");
+  return { ...study, rows: [...study.rows, ...(await rotationSplitRows(matrix, { queries: Math.floor(queries / 2), k: K, seed, onProgress }))] };
 }

@@ -8,6 +8,7 @@ import { KernelBuffer, kernels } from "../kernels.js";
 import { measure, type Task } from "./measure.js";
 import type { Peer, SimSimd, USearch } from "./peers.js";
 import { xorshift32 } from "./random.js";
+import { rotationSuite } from "./rotation-bench.js";
 import type { KernelRow, KernelSuite } from "./results.js";
 
 export const K = 10;
@@ -256,5 +257,7 @@ export async function kernelSuites(
   suites.push(await int8Suite(sizes.int8, seed, peers, timeMs));
   onSuite("float32 scan");
   suites.push(await float32Suite(sizes.float32, seed, peers, timeMs));
+  onSuite("rotation");
+  suites.push(await rotationSuite(4096, 384, seed, timeMs));
   return suites;
 }

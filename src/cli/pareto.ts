@@ -4,9 +4,9 @@
 
 import type { QualityRow } from "./results.js";
 
-/** A row that can take part in the comparison: not a reference, with finite recall and bytes. */
+/** A row that can take part in the comparison: not a reference or split-study row, with finite recall and bytes. */
 function competes(row: QualityRow): boolean {
-  return row.reference !== true && Number.isFinite(row.recall) && Number.isFinite(row.bytesPerVector);
+  return row.reference !== true && row.split !== true && Number.isFinite(row.recall) && Number.isFinite(row.bytesPerVector);
 }
 
 /**

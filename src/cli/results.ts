@@ -31,6 +31,8 @@ export interface KernelRow {
   gbPerSec?: number;
   /** GB/s as a percentage of the streaming-read baseline measured in the same run. */
   percentOfBound?: number;
+  /** Floating-point operations per second, in billions (the rotation suite: 2 · rows · dims² per call). */
+  gflopsPerSec?: number;
   /** quantvec's p50 divided by this row's p50 (above 1: this row is slower than quantvec). */
   quantvecSpeedup?: number;
 }
@@ -88,6 +90,11 @@ export interface QualityRow {
   p50Ms: number;
   /** A row replicating another tool's default (sentence-transformers), shown for comparison. */
   reference?: boolean;
+  /**
+   * A row of the split rotation study (fitted on one half of the vectors, measured on the other):
+   * a different corpus, so it is shown but neither joins the Pareto front nor is recommended.
+   */
+  split?: boolean;
   /** On the recall-vs-bytes Pareto front (filled in by the study). */
   pareto?: boolean;
   /** Why the row has no measurement (e.g. the index would exceed WebAssembly memory); recall is NaN then. */

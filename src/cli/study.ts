@@ -32,6 +32,8 @@ export interface StudyOptions {
   itqIterations?: number;
   /** Receives every fitted rotation, keyed by `rotationKey` (tune writes the chosen one to a file). */
   fitted?: Map<string, Rotation>;
+  /** The stored sizes to try; default `mrlDims` (full, 1/2, 1/4, 1/8). */
+  dimsList?: number[];
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
@@ -173,9 +175,9 @@ function label(config: Config, multiplier: number): string {
 }
 
 /** The configurations with learned rotations: PCA before every cut (float32 only where it cuts), ITQ for binary codes. */
-function rotationConfigs(methods: RotationMethod[], dims: number, multipliers: number[]): Config[] {
+function rotationConfigs(methods: RotationMethod[], dims: number, dimsList: number[], multipliers: number[]): Config[] {
   const configs: Config[] = [];
-  for (const d of mrlDims(dims)) {
+  for (const d of dimsList) {
     if (methods.includes("pca")) {
       if (d < dims) configs.push({ precision: "float32", rescore: "none", dims: d, multipliers: [1], rotation: "pca" });
       configs.push(
@@ -218,13 +220,13 @@ export async function qualityStudy(matrix: Matrix, dataset: string, options: Stu
   const queries = queryRows.map((r) => matrix.data.slice(r * matrix.cols, (r + 1) * matrix.cols));
 
   const configs: Config[] = [
-    ...mrlDims(matrix.cols).flatMap((dims) => [
+    ...(options.dimsList ?? mrlDims(matrix.cols)).flatMap((dims) => [
       { precision: "float32", rescore: "none", dims, multipliers: [1] },
       { precision: "int8", rescore: "none", dims, multipliers: [1] },
       { precision: "binary", rescore: "none", dims, multipliers: [1] },
       { precision: "binary", rescore: "int8", dims, multipliers },
     ] satisfies Config[]),
-    ...rotationConfigs(options.rotations ?? [], matrix.cols, multipliers),
+    ...rotationConfigs(options.rotations ?? [], matrix.cols, options.dimsList ?? mrlDims(matrix.cols), multipliers),
   ];
   const steps = configs.length + 1 + (options.references ? 1 : 0);
   let done = 0;
@@ -377,4 +379,33 @@ async function referenceRows(
     int8Buffer.dispose();
     bitBuffer.dispose();
   }
+}
+
+/**
+ * The rotation study held out all the way: rotations fitted on the first half of the vectors,
+ * queries and corpus from the second half, beside the same configurations without a rotation on
+ * that half. Rows are labelled "· fit on half 1, measured on half 2" (or "· measured on half 2")
+ * and marked `split` (another corpus).
+ *
+ * @param matrix the vectors (at least 2 × dims rows, so the fit half has a row per dimension).
+ * @param options queries (held out of the second half), k, seed, ITQ iterations, progress.
+ * @returns the rows: float32 and int8 at every size, binary alone and binary→int8 ×4.
+ * @throws RangeError when the halves are too small to fit or to search.
+ * @example
+ * const rows = await rotationSplitRows(miniLM, { queries: 100, k: 10, seed: 42 });
+ */
+export async function rotationSplitRows(
+  matrix: Matrix, options: Pick<StudyOptions, "queries" | "k" | "seed" | "itqIterations" | "onProgress">,
+): Promise<QualityRow[]> {
+  const half = Math.floor(matrix.rows / 2);
+  const first = { data: matrix.data.subarray(0, half * matrix.cols), rows: half, cols: matrix.cols };
+  const second = { data: matrix.data.subarray(half * matrix.cols), rows: matrix.rows - half, cols: matrix.cols };
+  const d = matrix.cols;
+  const dimsList = [...new Set([d, Math.round(d / 2), Math.round(d / 3), Math.round(d / 4)])];
+  const study = await qualityStudy(second, "second half", {
+    ...options, multipliers: [4], rotations: ["pca", "itq"], rotationSample: first, dimsList,
+  });
+  return study.rows
+    .filter((row) => Number.isFinite(row.recall) && (row.rotation !== "pca" || row.precision !== "binary"))
+    .map((row) => ({ ...row, label: `${row.label} · ${row.rotation ? "fit on half 1, " : ""}measured on half 2`, split: true }));
 }
