@@ -143,6 +143,7 @@ export function renderMarkdown(results: BenchResults, files: { recallPlot?: stri
         ["quantvec", meta.quantvecVersion],
         ...(meta.kernelPath ? [["Kernels", `${meta.kernelPath}: ${meta.kernelPathReason}`]] : []),
         ["Mode", meta.mode],
+        ...(meta.refreshed ? [["Refreshed", meta.refreshed]] : []),
         ["Seed", String(meta.seed)],
         ...Object.keys(meta.peers).map((name) => [`Peer: ${name}`, meta.peers[name] ?? "not loaded"]),
       ],

@@ -11,6 +11,8 @@ export interface RunMeta {
   platform: string;
   quantvecVersion: string;
   mode: "quick" | "full" | "eval";
+  /** When parts of a run were measured again later, what and how (scripts/refresh-bench-quality.mjs). */
+  refreshed?: string;
   seed: number;
   /** Package versions of the peers, null when a peer could not be loaded. */
   peers: Record<string, string | null>;
