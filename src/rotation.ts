@@ -283,7 +283,7 @@ export class Rotation {
    * @param outputDims columns of `matrix`, at most `inputDims`.
    * @param matrix inputDims × outputDims finite values, row-major, with orthonormal columns (copied).
    * @throws TypeError for a bad method or matrix type; RangeError for bad sizes, non-finite
-   *   values, or columns that are not orthonormal within 1e-3.
+   *   values, or columns that are not orthonormal within 1e-3; Error before `await ready()`.
    * @example
    * new Rotation("pca", 2, 2, Float32Array.of(0, 1, 1, 0)).outputDims; // 2
    */
@@ -324,7 +324,8 @@ export class Rotation {
    * @param json the parsed object (`JSON.parse` of the text).
    * @returns the rotation.
    * @throws TypeError for a missing or wrong-kind field; RangeError for sizes that do not match the
-   *   matrix, non-finite values, or a matrix that is not orthogonal (tampered or truncated files).
+   *   matrix, non-finite values, or a matrix that is not orthogonal (tampered or truncated files);
+   *   Error before `await ready()` (the check runs on the kernels).
    * @example
    * const rotation = Rotation.fromJSON(JSON.parse(readFileSync("rotation.json", "utf8")));
    */
