@@ -12,6 +12,7 @@ import { type EmbeddingsInput, type Matrix, toMatrix } from "./embeddings.js";
 import { symmetricEigen } from "./eigen.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { truncateMatrix } from "./matryoshka.js";
+import { FIT_ROTATION_OPTION_KEYS, readOptions } from "./options.js";
 import { Arena } from "./wasm.js";
 
 /** How a rotation is learned: principal axes, or principal axes turned to minimise sign error. */
@@ -192,7 +193,7 @@ function iterativeQuantization(caller: string, arena: Arena, projected: Float32A
  * @param options `method`, and optionally `dims` (rotated dimensions kept, default all),
  *   `iterations` (ITQ, default 50) and `seed` (ITQ's initial rotation, default 1).
  * @returns a `Rotation` from the sample's dimensions to `dims`.
- * @throws TypeError for a bad method or sample shape; RangeError for non-finite values, a bad
+ * @throws TypeError for a bad method, an unknown option or a bad sample shape; RangeError for non-finite values, a bad
  *   `dims`/`iterations`/`seed`, or fewer sample rows than `dims` (the axes are then not determined);
  *   Error before `await ready()`.
  * @example
@@ -202,9 +203,7 @@ function iterativeQuantization(caller: string, arena: Arena, projected: Float32A
  */
 export function fitRotation(sample: EmbeddingsInput, options: FitRotationOptions): Rotation {
   const caller = "fitRotation";
-  if (typeof options !== "object" || options === null) {
-    throw new TypeError(`${caller}: options must be an object with method "pca" | "itq", got ${describe(options)}`);
-  }
+  options = readOptions(caller, options, FIT_ROTATION_OPTION_KEYS, 'an object like { method: "pca" }') as FitRotationOptions;
   const method = checkChoice(caller, "options.method", options.method, ["pca", "itq"] as const);
   const x = toMatrix(caller, sample, { name: "sample" });
   const dims = checkInteger(caller, "options.dims", options.dims ?? x.cols, 1, x.cols);

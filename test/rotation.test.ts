@@ -137,6 +137,7 @@ describe("fitRotation", () => {
     expect(() => fitRotation(sample, { method: "pca", dims: 25 })).toThrow(/options\.dims must be an integer from 1 to 24, got 25/);
     expect(() => fitRotation(sample, { method: "itq", dims: 4, iterations: -1 })).toThrow(/options\.iterations must be an integer from 0 to 10000, got -1/);
     expect(() => fitRotation(sample, undefined as never)).toThrow(TypeError);
+    expect(() => fitRotation(sample, { method: "pca", dim: 4 } as never)).toThrow(/options has an unknown key "dim"; did you mean "dims"\?/);
   });
 });
 
