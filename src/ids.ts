@@ -29,6 +29,11 @@ export class IdMap {
 
   constructor(private readonly source: RowSource) {}
 
+  /** True while every stored id equals its global row: then `find(id)` is `id` if live. */
+  get isDense(): boolean {
+    return this.dense;
+  }
+
   /** Bytes the map holds (0 while ids are sorted). */
   get bytes(): number {
     return this.keys === undefined ? 0 : this.keys.byteLength + this.values!.byteLength;

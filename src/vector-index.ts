@@ -803,18 +803,32 @@ export class Index {
         }
       });
     } else {
-      let i = 0;
-      for (const id of filter as Iterable<unknown>) {
-        checkId(caller, `filter's entry ${i++}`, id);
-        const global = this.ids.find(id);
-        if (global < 0) continue;
-        const s = shards.length === 1 ? 0 : shards.indexOf(this.locate(global).shard);
-        const row = global - shards[s].offset;
+      // One shard with ids equal to rows (the default): an id is its row, no lookup needed.
+      const direct = shards.length === 1 && this.ids.isDense ? shards[0] : undefined;
+      const allow = (id: unknown, i: number) => {
+        if (typeof id !== "number" || !(id >= 0 && id <= MAX_ID) || !Number.isInteger(id)) checkId(caller, `filter's entry ${i}`, id);
+        let s = 0;
+        let row = id as number;
+        if (direct !== undefined) {
+          if (row >= direct.rows || !direct.isAlive(row)) return;
+        } else {
+          const global = this.ids.find(row);
+          if (global < 0) return;
+          if (shards.length > 1) s = shards.indexOf(this.locate(global).shard);
+          row = global - shards[s].offset;
+        }
         const bit = 1 << (row & 7);
         if ((bitmaps[s][row >> 3] & bit) === 0) {
           bitmaps[s][row >> 3] |= bit;
           counts[s]++;
         }
+      };
+      if (Array.isArray(filter) || (ArrayBuffer.isView(filter) && !(filter instanceof DataView))) {
+        const list = filter as ArrayLike<unknown>;
+        for (let i = 0; i < list.length; i++) allow(list[i], i);
+      } else {
+        let i = 0;
+        for (const id of filter as Iterable<unknown>) allow(id, i++);
       }
     }
     return shards.map((shard, s) => {

@@ -186,7 +186,7 @@ async function codesIndex(count: number, seed: number, progress: Progress, label
  * Filtered search against the unfiltered scan of the same index (a set of 1% and 50% of the
  * ids, a predicate of 1%), and the cost of removing 10% of the ids, compacting, and upserting one row.
  */
-async function idsSuite(count: number, seed: number, timeMs: number, progress: Progress): Promise<IdsRow[]> {
+export async function idsSuite(count: number, seed: number, timeMs: number, progress: Progress): Promise<IdsRow[]> {
   progress.stage(`ids: ${count.toLocaleString("en-US")} × 1024-bit codes`);
   const { index } = await codesIndex(count, seed, progress, "adding codes");
   try {
@@ -227,7 +227,7 @@ async function idsSuite(count: number, seed: number, timeMs: number, progress: P
 }
 
 /** The scale suite: `count` 1024-bit codes past one 4 GiB memory, single and batched search. */
-async function scaleSuite(count: number, seed: number, timeMs: number, progress: Progress): Promise<ScaleRun> {
+export async function scaleSuite(count: number, seed: number, timeMs: number, progress: Progress): Promise<ScaleRun> {
   progress.stage(`scale: ${count.toLocaleString("en-US")} × 1024-bit codes (${((count * 128) / 1e9).toFixed(1)} GB)`);
   const { index, seconds } = await codesIndex(count, seed, progress, "adding codes");
   try {
