@@ -187,16 +187,20 @@ export class Shard {
       const from = this.arena.u8;
       const to = target.arena.u8;
       for (const slot of slots) {
-        for (let i = 0; i < slot.count; i++) {
+        // Copy runs of consecutive kept rows of one source segment with one set() per column.
+        for (let i = 0; i < slot.count; ) {
           const row = keep[slot.first + i];
           const segment = source.segmentOf(row);
+          let run = 1;
+          while (i + run < slot.count && keep[slot.first + i + run] === row + run && row + run < segment.rowStart + segment.count) run++;
           const r = row - segment.rowStart;
           for (const column of ["ids", "binary", "int8", "float32"] as const) {
             const width = source.widths[column];
             if (width === 0) continue;
             const src = segment.ptr[column] + r * width;
-            to.set(from.subarray(src, src + width), slot.segment.ptr[column] + (slot.offset + i) * width);
+            to.set(from.subarray(src, src + run * width), slot.segment.ptr[column] + (slot.offset + i) * width);
           }
+          i += run;
         }
       }
       target.store.commit(slots);
