@@ -172,7 +172,7 @@ export interface Located {
   row: number;
 }
 
-/** Merges candidate lists of one query (from threads or shards) into its best `k`: higher key, then smaller id. */
+/** Merges candidate lists of one query (from every thread of every shard) into its best `k`: higher key, then smaller id. */
 export function mergeCandidates(lists: ReadonlyArray<{ candidates: Candidates; shard: number }>, k: number): Located[] {
   const entries: Located[] = [];
   for (const { candidates, shard } of lists) {

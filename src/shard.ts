@@ -105,13 +105,14 @@ export class Shard {
   }
 
   /**
-   * The first stage over this shard: the best `k` rows for each query under `scan`'s filter,
-   * best first, split across this thread and the workers where each gets `minBytes` of work.
+   * The first stage over this shard: for each query, one best-first list of up to `k` rows per
+   * thread that scanned (the index merges them with the other shards' lists), under `scan`'s
+   * filter, split across this thread and the workers where each gets `minBytes` of work.
    */
   async scan(
     caller: string, codec: Codec, queries: readonly Float32Array[], encoded: readonly EncodedQuery[], k: number,
     scan: ShardScan, threads: number, minBytes: number,
-  ): Promise<Candidates[]> {
+  ): Promise<Candidates[][]> {
     if (this.poolStarting !== undefined) await this.poolStarting.catch(() => {});
     const arena = this.arena;
     const queryBytes = codec.queryBytes(arena.path);
@@ -144,7 +145,7 @@ export class Shard {
     // Wait for every worker, even after a failure, so none is still writing a heap the next search reuses.
     const failed = (await Promise.allSettled(remote)).find((r) => r.status === "rejected");
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    return queries.map((_, q) => mergeSorted(heaps.map((set) => drainHeap(arena, set.heaps[q])), k));
+    return queries.map((_, q) => heaps.map((set) => drainHeap(arena, set.heaps[q])));
   }
 
   /**
@@ -229,17 +230,4 @@ export class Shard {
     this.pool?.terminate();
     this.pool = undefined;
   }
-}
-
-/** Merges best-first candidate lists into the best `k`: higher key, then smaller id. */
-function mergeSorted(lists: Candidates[], k: number): Candidates {
-  if (lists.length === 1) return lists[0];
-  const entries = lists.flatMap((c) => Array.from(c.keys, (key, i) => ({ key, id: c.ids[i], row: c.rows[i] })));
-  entries.sort((a, b) => b.key - a.key || a.id - b.id);
-  const best = entries.slice(0, k);
-  return {
-    keys: Int32Array.from(best, (e) => e.key),
-    ids: Uint32Array.from(best, (e) => e.id),
-    rows: Uint32Array.from(best, (e) => e.row),
-  };
 }

@@ -873,7 +873,7 @@ export class Index {
         perShard.push({ scan, lists });
       }
       block.forEach((query, q) => {
-        const merged = mergeCandidates(perShard.map(({ scan, lists }) => ({ candidates: lists[q], shard: scans.indexOf(scan) })), firstK);
+        const merged = mergeCandidates(perShard.flatMap(({ scan, lists }) => lists[q].map((candidates) => ({ candidates, shard: scans.indexOf(scan) }))), firstK);
         results.push(twoStage
           ? this.rescoreCandidates(caller, query, merged, scans.map((scan) => scan.shard), k)
           : finish(Uint32Array.from(merged.slice(0, k), (c) => c.id), Float32Array.from(merged.slice(0, k), (c) => codec.score(c.key, encoded[q]))));
@@ -967,8 +967,7 @@ function checkShardBytes(caller: string, shardBytes: number, storedDims: number,
   const uses = (p: ScanPrecision) => precision === p || rescore === p;
   const rowBytes = 4 + (uses("binary") ? Math.ceil(storedDims / 8) : 0) + (uses("int8") ? storedDims : 0) + (uses("float32") ? storedDims * 4 : 0);
   const pages = Math.floor(shardBytes / PAGE_BYTES);
-  const scratch = Math.max(64 * 1024, Math.min(Math.floor((pages * PAGE_BYTES) / 8), 64 * 1024 * 1024));
-  const needed = PAGE_BYTES + scratch + 128 * rowBytes + 1024;
+  const needed = PAGE_BYTES + headroomFor(pages * PAGE_BYTES) + 128 * rowBytes + 1024;
   if (pages * PAGE_BYTES < needed) {
     throw new RangeError(
       `${caller}: shardBytes must leave room for at least one segment of rows besides scratch memory: ` +

@@ -2,22 +2,12 @@
 // @sap-ux/fiori-docs-embeddings ships. Leave-one-out recall@10 against exact float cosine:
 // each vector queries an index of the other 777, so a query never finds itself.
 
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { miniLMRows } from "./minilm.js";
 import { Index, type IndexOptions, ready } from "../src/index.js";
 
 const DIMS = 384;
 const K = 10;
-
-function loadMiniLM(): Float32Array[] {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve("@sap-ux/fiori-docs-embeddings/package.json"));
-  const bytes = readFileSync(join(root, "data/embeddings/embeddings.bin"));
-  const flat = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return Array.from({ length: flat.length / DIMS }, (_, i) => flat.slice(i * DIMS, (i + 1) * DIMS));
-}
 
 /** Exact cosine top-k of `query` among all rows but itself, computed in float64. */
 function exactNeighbours(rows: Float32Array[], norms: number[], query: number, k: number): number[] {
@@ -35,7 +25,7 @@ let truth: number[][];
 
 beforeAll(async () => {
   await ready();
-  rows = loadMiniLM();
+  rows = miniLMRows();
   const norms = rows.map((row) => Math.hypot(...row));
   truth = rows.map((_, q) => exactNeighbours(rows, norms, q, K));
 });

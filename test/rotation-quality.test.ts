@@ -4,25 +4,15 @@
 // each of its vectors queries the rest of that half. Truth is exact float64 cosine. In-sample
 // figures (fitted on the measured vectors) come from `quantvec bench` (BENCHMARKS.md).
 
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { miniLMRows } from "./minilm.js";
 import { fitRotation, Index, type IndexOptions, ready } from "../src/index.js";
 
 const DIMS = 384;
 const K = 10;
 
-function loadMiniLM(): Float32Array[] {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve("@sap-ux/fiori-docs-embeddings/package.json"));
-  const bytes = readFileSync(join(root, "data/embeddings/embeddings.bin"));
-  const flat = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return Array.from({ length: flat.length / DIMS }, (_, i) => flat.slice(i * DIMS, (i + 1) * DIMS));
-}
-
 await ready();
-const rows = loadMiniLM();
+const rows = miniLMRows();
 const half = Math.floor(rows.length / 2);
 const fitHalf = rows.slice(0, half);
 const measured = rows.slice(half);
