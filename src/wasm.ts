@@ -195,14 +195,10 @@ export interface ReadyOptions {
 /** "auto"'s decision, made in the background after the first ready() under it. */
 let background: Promise<PathChoice> | undefined;
 let backgroundChoice: PathChoice | undefined;
-/** Someone awaits kernelPathDecided(): the background's timers must then keep a Node process alive. */
-let awaited = false;
-
-/** The next macrotask, on a timer that does not keep a process alive (unless a caller awaits the decision). */
+/** The next macrotask, on a timer that does not keep a process alive (kernelPathDecided() does, while awaited). */
 function nextTask(): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, 0) as unknown;
-    if (awaited) return;
     if (typeof timer === "object" && timer !== null && typeof (timer as { unref?: unknown }).unref === "function") (timer as { unref(): void }).unref();
     else (globalThis as { Deno?: { unrefTimer?(id: unknown): void } }).Deno?.unrefTimer?.(timer);
   });
@@ -290,8 +286,16 @@ export async function ready(options: ReadyOptions = {}): Promise<void> {
 export async function kernelPathDecided(): Promise<PathChoice> {
   await ready();
   if (policy === "auto" && background !== undefined) {
-    awaited = true;
-    await background;
+    // The background runs on unreferenced timers so that it never holds a process open by
+    // itself. A caller awaiting it must: one referenced timer for as long as it waits. (Making
+    // only later timers referenced raced: the one already pending stayed unreferenced, and Node
+    // could exit with this await unsettled.)
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    try {
+      await background;
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
   return { ...choice };
 }
