@@ -251,7 +251,7 @@ describe("renderMarkdown", () => {
     expect(withRun).toContain("1,000,000 × 1024-d vectors, binary → int8 (1.16 GB file); the contenders timed in turn, 2 rounds");
     expect(withRun).toContain("| Index.load | 2.500 | 0.46 | 2.500 2.750 |");
     expect(withRun).toContain("save throughput ÷ (copyFile + fsync) throughput: **0.50** (goal ≥ 0.7); ÷ writing the bytes to a new file + fsync + rename: 0.90");
-    expect(withRun).toContain("load throughput ÷ copyFile throughput: **0.25** (goal ≥ 0.7); ÷ readFile into new memory: 0.80");
+    expect(withRun).toContain("load throughput ÷ copyFile throughput: **0.25** (goal ≥ 0.7); ÷ readFile into new memory + xxh64: 0.80");
     expect(renderConsole({ ...results, persistence })).toContain("load throughput ÷ copyFile throughput: 0.25 (goal ≥ 0.7)");
   });
 

@@ -7,12 +7,13 @@
 // Two baselines each: copyFile (the kernel copies page cache to page cache; what the issue asks
 // to compare with), and what any saver or loader of bytes held in process memory pays at the
 // least — writing them to a new file that is flushed and renamed, reading them into memory that
-// was never touched before (a loaded index's memory is new; where first touches of memory are
-// expensive, as in sandboxed VMs, that dominates).
+// was never touched before and checksumming them (a loaded index's memory is new, and every byte
+// is verified; where first touches of memory are expensive, as in sandboxed VMs, that dominates).
 
 import { copyFile, mkdtemp, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Checksum } from "../checksum.js";
 import { Index } from "../vector-index.js";
 import { fillRandom, K, randomNormal } from "./kernel-bench.js";
 import type { Progress } from "./progress.js";
@@ -26,7 +27,7 @@ const COPY_FSYNC = "copyFile + fsync";
 const WRITE_NEW = "the bytes written to a new file + fsync + rename";
 const LOAD = "Index.load";
 const COPY = "copyFile";
-const READ_FRESH = "readFile (into new memory)";
+const READ_FRESH = "readFile (into new memory) + xxh64 of it";
 
 /** An index of `count` rows of random codes (addQuantized: the codes' values do not change the I/O). */
 async function codesIndex(count: number, seed: number, progress: Progress): Promise<Index> {
@@ -94,7 +95,7 @@ export async function persistenceSuite(count: number, seed: number, rounds: numb
       },
       [LOAD]: async () => (await Index.load(saved)).dispose(),
       [COPY]: () => copyFile(saved, copied),
-      [READ_FRESH]: () => readFile(saved),
+      [READ_FRESH]: async () => new Checksum().update(await readFile(saved)).digest(),
     };
     const seconds: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
     for (let round = 0; round < rounds; round++) {

@@ -280,7 +280,7 @@ function persistenceCells(run: PersistenceRun): string[][] {
 function persistenceRatios(run: PersistenceRun): string[] {
   return [
     `save throughput ÷ (copyFile + fsync) throughput: **${run.saveVsCopyFsync.toFixed(2)}** (goal ≥ 0.7); ÷ writing the bytes to a new file + fsync + rename: ${run.saveVsWriteNew.toFixed(2)}`,
-    `load throughput ÷ copyFile throughput: **${run.loadVsCopy.toFixed(2)}** (goal ≥ 0.7); ÷ readFile into new memory: ${run.loadVsReadFresh.toFixed(2)}`,
+    `load throughput ÷ copyFile throughput: **${run.loadVsCopy.toFixed(2)}** (goal ≥ 0.7); ÷ readFile into new memory + xxh64: ${run.loadVsReadFresh.toFixed(2)}`,
   ];
 }
 

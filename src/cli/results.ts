@@ -167,7 +167,7 @@ export interface PersistenceRun {
   saveVsWriteNew: number;
   /** Load throughput as a fraction of copyFile throughput (goal ≥ 0.7). */
   loadVsCopy: number;
-  /** Load throughput as a fraction of reading the file into new memory (readFile). */
+  /** Load throughput as a fraction of reading the file into new memory (readFile) and checksumming it (xxh64). */
   loadVsReadFresh: number;
 }
 
