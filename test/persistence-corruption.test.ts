@@ -10,20 +10,13 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { HEADER_BYTES, openContainer, type SectionInput, writeContainer } from "../src/file/container.js";
 import { FileFormatError, fitRotation, Index, ready } from "../src/index.js";
-import { randomInts, randomNormal, rng } from "./helpers.js";
+import { partAt, randomInts, randomNormal, rng, saveToBytes } from "./helpers.js";
 
 await ready();
 const folder = mkdtempSync(join(tmpdir(), "quantvec-persistence-bad-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 const DIMS = 32;
-
-/** Every byte a save writes to a WritableStream, joined. */
-async function saveToBytes(index: Index): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  await index.save(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
-  return new Uint8Array(await new Blob(chunks).arrayBuffer());
-}
 
 /** A small index with every kind of section: a rotation, removals, two shards, rescoring codes. */
 async function smallIndexFile(): Promise<Uint8Array> {
@@ -41,17 +34,6 @@ async function smallIndexFile(): Promise<Uint8Array> {
 const good = await smallIndexFile();
 const layout = await openContainer(good);
 const tags = layout.sections.map((s) => s.tag);
-
-/** The part of the file that byte `position` belongs to, as errors name it. */
-function partAt(position: number): RegExp {
-  if (position < HEADER_BYTES + 64 * layout.sections.length) return /^(header|section table)/;
-  let previousEnd = HEADER_BYTES + 64 * layout.sections.length;
-  for (const s of layout.sections) {
-    if (position >= previousEnd && position < s.offset + s.byteLength) return new RegExp(`^section "${s.tag}"`);
-    previousEnd = s.offset + s.byteLength;
-  }
-  return /^checksum table/;
-}
 
 async function expectRejected(bytes: Uint8Array, what: string, part?: RegExp): Promise<void> {
   const outcome = await Index.load(bytes).then((index) => (index.dispose(), undefined), (e: unknown) => e);
@@ -80,7 +62,7 @@ describe("a damaged index file never loads", () => {
     for (const [i, position] of positions.entries()) {
       const bytes = good.slice();
       bytes[position] ^= 1 << (i % 8);
-      const part = partAt(position);
+      const part = partAt(position, layout);
       await expectRejected(bytes, `flip at ${position}`, part);
       hit.add(part.source);
     }
