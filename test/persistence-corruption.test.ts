@@ -149,6 +149,12 @@ describe("well-formed containers with wrong index content are refused", () => {
     expect(String(error)).toMatch(message);
   });
 
+  it("a newer container format version is refused with an upgrade message", async () => {
+    const bytes = good.slice();
+    new DataView(bytes.buffer).setUint16(8, 2, true);
+    await expect(Index.load(bytes)).rejects.toThrow(/Index\.load: "bytes": header: written in format version 2\.0, newer than this reader's 1\.x: upgrade quantvec/);
+  });
+
   it("an unknown non-critical section is skipped", async () => {
     const bytes = await rewritten((s) => [...s, { tag: "note", byteLength: 5, chunks: [new TextEncoder().encode("hello")] }]);
     const index = await Index.load(bytes);
