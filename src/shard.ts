@@ -10,6 +10,7 @@ import { allocateHeaps, type RowFilter, runScan, splitRows, type ScanJob, writeD
 import { type ColumnWidths, SegmentedStore } from "./store.js";
 import { type Candidates, drainHeap } from "./topk.js";
 import { intQueryBytes, type KernelPath, writeIntQuery } from "./relaxed.js";
+import type { DiskColumn } from "./file/disk-column.js";
 import { Arena, kernelModule, type MemoryBudget } from "./wasm.js";
 
 export interface ShardOptions {
@@ -52,6 +53,11 @@ export class Shard {
   killed = 0;
   /** Set by a compaction: where this shard's rows went. */
   successor: { shard: Shard; rank: (row: number) => number } | undefined;
+  /**
+   * The rescoring column, when it is on disk instead of in this shard's memory (the store's width
+   * for it is then 0): shard row r is row `first + r` of the column.
+   */
+  disk: { column: DiskColumn; first: number } | undefined;
   /** Which rows are live as the index sees them now: bit per row. */
   private alive = new Uint8Array(8);
 
@@ -149,30 +155,51 @@ export class Shard {
   }
 
   /**
-   * Raw rescoring values of `rows` against one query: int8 (i32 dot products of the encoded
-   * query) or float32 (dot products) — whichever column `precision` names.
+   * Raw rescoring values of each query's candidate rows: int8 (i32 dot products of the encoded
+   * query) or float32 (dot products), whichever column `precision` names. With the column on
+   * disk, the rows of every query are gathered first in one pass (read, verified, packed into
+   * this shard's memory); the kernels then score them exactly as they score rows in memory.
+   *
+   * @throws (rejects) FileFormatError when a block of the rows on disk is corrupt.
    */
-  rescore(caller: string, precision: "int8" | "float32", dims: number, query: Float32Array, encoded: EncodedQuery, rows: readonly number[]): ArrayLike<number> {
+  async rescore(
+    caller: string, precision: "int8" | "float32", dims: number, queries: readonly Float32Array[], encoded: readonly EncodedQuery[],
+    rows: ReadonlyArray<readonly number[]>,
+  ): Promise<Array<ArrayLike<number>>> {
+    const address = await this.rescoringRows(caller, precision, rows);
     const arena = this.arena;
-    const n = rows.length;
-    const rowPtrs = arena.scratchFor(caller, "rowPtrs", Math.max(4, n * 4));
-    const out = arena.scratchFor(caller, "scores", Math.max(4, n * 4));
-    let q: number;
-    if (precision === "int8") {
-      q = arena.scratchFor(caller, "rescoreQuery", intQueryBytes(arena.path, dims, true));
-      writeIntQuery(arena.u8, q, encoded.int8!.codes, arena.path);
-    } else {
-      q = arena.scratchFor(caller, "rescoreQuery", dims * 4);
-      arena.f32.set(query, q >>> 2);
-    }
-    const u32 = arena.u32;
-    for (let i = 0; i < n; i++) u32[(rowPtrs >>> 2) + i] = this.store.address(precision, rows[i]);
-    if (precision === "int8") {
-      arena.kernels.dot_i16i8_rows(q, rowPtrs, dims, n, out);
-      return arena.i32.slice(out >>> 2, (out >>> 2) + n);
-    }
-    arena.kernels.dot_f32_rows(q, rowPtrs, dims, n, out);
-    return arena.f32.slice(out >>> 2, (out >>> 2) + n);
+    return queries.map((query, q) => {
+      const n = rows[q].length;
+      if (n === 0) return [];
+      const rowPtrs = arena.scratchFor(caller, "rowPtrs", Math.max(4, n * 4));
+      const out = arena.scratchFor(caller, "scores", Math.max(4, n * 4));
+      let at: number;
+      if (precision === "int8") {
+        at = arena.scratchFor(caller, "rescoreQuery", intQueryBytes(arena.path, dims, true));
+        writeIntQuery(arena.u8, at, encoded[q].int8!.codes, arena.path);
+      } else {
+        at = arena.scratchFor(caller, "rescoreQuery", dims * 4);
+        arena.f32.set(query, at >>> 2);
+      }
+      const u32 = arena.u32;
+      for (let i = 0; i < n; i++) u32[(rowPtrs >>> 2) + i] = address(rows[q][i]);
+      if (precision === "int8") {
+        arena.kernels.dot_i16i8_rows(at, rowPtrs, dims, n, out);
+        return arena.i32.slice(out >>> 2, (out >>> 2) + n);
+      }
+      arena.kernels.dot_f32_rows(at, rowPtrs, dims, n, out);
+      return arena.f32.slice(out >>> 2, (out >>> 2) + n);
+    });
+  }
+
+  /** Where each row's rescoring codes are in this shard's memory: its column, or rows gathered from disk. */
+  private async rescoringRows(caller: string, precision: "int8" | "float32", rows: ReadonlyArray<readonly number[]>): Promise<(row: number) => number> {
+    const disk = this.disk;
+    if (disk === undefined) return (row) => this.store.address(precision, row);
+    const wanted = [...new Set(rows.flat())];
+    const packed = await disk.column.gather(caller, this.arena, wanted.map((row) => disk.first + row));
+    const slot = new Map(wanted.map((row, i) => [row, packed + i * disk.column.rowBytes]));
+    return (row) => slot.get(row)!;
   }
 
   /**

@@ -17,6 +17,7 @@ import { type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js
 import { mergeCandidates, type Located } from "./scan.js";
 import { headroomFor, Shard, type ShardScan } from "./shard.js";
 import { type ColumnWidths, lastStartingBy, type Slot } from "./store.js";
+import { RowFile } from "./file/row-file.js";
 import type { KernelPath } from "./relaxed.js";
 import { buildFor, compile, MAX_MEMORY_BYTES, type MemoryBudget, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
 
@@ -51,6 +52,13 @@ export interface IndexOptions {
    * saying why, where shared memory or workers are unavailable.
    */
   threads?: number | "auto";
+  /**
+   * Node: keep the rescoring codes (int8 or float32) in this file instead of memory. Rows are
+   * appended to it as they are added (the file is created, or emptied), so memory holds only the
+   * first-stage codes, ids and bookkeeping; searches read their candidates' rows from it, verified
+   * against block checksums kept in memory. `save` writes a normal index file. See the README.
+   */
+  rescoreTo?: string;
 }
 
 /** Allowed ids: an iterable of them (`Set`, array, `Uint32Array`, …) or a predicate. */
@@ -99,6 +107,9 @@ const MIN_AUTO_CALIBRATION_ROWS = 100;
  */
 const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
 
+/** Rescoring codes encoded and written to a `rescoreTo` file per step of an add. */
+const ROW_FILE_PIECE_BYTES = 4 * 1024 * 1024;
+
 /** Queries scanned together in one pass over the rows by searchBatch. */
 const QUERY_BLOCK = 32;
 
@@ -144,6 +155,10 @@ export class Index {
   /** Shards being built (a compaction's), counted against maxMemoryBytes like the others. */
   private readonly building = new Set<Shard>();
   private readonly widths: ColumnWidths;
+  /** What shards keep in memory: `widths` less the rescoring column when it is on disk. */
+  private readonly storeWidths: ColumnWidths;
+  /** The file the rescoring rows are appended to (`rescoreTo`). */
+  private rowFile: RowFile | undefined;
   private readonly shardBytes: number;
   private readonly budget: MemoryBudget;
   private readonly shared: boolean;
@@ -161,6 +176,7 @@ export class Index {
   private constructor(options: {
     dims: number; storedDims: number; precision: ScanPrecision; rescore: RescorePrecision; normalize: boolean;
     ranges?: Ranges; maxMemoryBytes: number; shardBytes: number; shared: boolean; path: KernelPath; rotation?: Rotation;
+    rescoreOnDisk?: boolean;
   }) {
     this.dims = options.dims;
     this.storedDims = options.storedDims;
@@ -183,8 +199,10 @@ export class Index {
       int8: uses("int8") ? d : 0,
       float32: this.float32?.rowBytes ?? 0,
     };
+    this.storeWidths = { ...this.widths };
+    if (options.rescoreOnDisk) this.storeWidths[this.rescore as "int8" | "float32"] = 0;
     if (options.ranges) this.int8 = new Int8Codec(d, options.ranges);
-    this.budget = { limit: options.maxMemoryBytes, used: () => this.memoryBytes - this.ids.bytes };
+    this.budget = { limit: options.maxMemoryBytes, used: () => this.memoryBytes - this.ids.bytes - (this.rowFile?.column.memoryBytes ?? 0) };
     const rows = () => this.appendedRows;
     this.ids = new IdMap({
       get rows() {
@@ -246,8 +264,13 @@ export class Index {
       }
     }
     const shared = requested > 1 && note === undefined;
-    checkShardBytes(caller, shardBytes, storedDims, precision, rescore);
-    const index = new Index({ dims, storedDims, precision, rescore, normalize, rotation, ranges, maxMemoryBytes, shardBytes, shared, path });
+    const rescoreTo = checkRescoreTo(caller, options.rescoreTo, rescore);
+    checkShardBytes(caller, shardBytes, storedDims, precision, rescoreTo === undefined ? rescore : "none");
+    const index = new Index({ dims, storedDims, precision, rescore, normalize, rotation, ranges, maxMemoryBytes, shardBytes, shared, path, rescoreOnDisk: rescoreTo !== undefined });
+    if (rescoreTo !== undefined) {
+      index.rowFile = await RowFile.create(caller, rescoreTo, index.widths[rescore as "int8" | "float32"]);
+      index.shardList[0].disk = { column: index.rowFile.column, first: 0 };
+    }
     if (shared) {
       try {
         await index.shardList[0].startWorkers(caller, requested - 1);
@@ -285,10 +308,15 @@ export class Index {
   /** Bytes this index holds now: every shard's WebAssembly memory (codes, ids, live bits, scratch, spare capacity) and its id table. */
   get memoryBytes(): number {
     if (this.disposed) return 0;
-    let bytes = this.ids.bytes;
+    let bytes = this.ids.bytes + (this.rowFile?.column.memoryBytes ?? 0);
     for (const shard of this.shardList) bytes += shard.arena.byteLength;
     for (const shard of this.building) bytes += shard.arena.byteLength;
     return bytes;
+  }
+
+  /** True when the rescoring codes are read from a file (`rescoreTo`, or loaded with rescoreFrom "disk"), not memory. */
+  private get rescoringOnDisk(): boolean {
+    return this.rescore !== "none" && this.storeWidths[this.rescore] === 0;
   }
 
   /** True when this index keeps int8 codes, which need ranges. */
@@ -501,6 +529,12 @@ export class Index {
   async compact(): Promise<void> {
     const caller = "index.compact";
     this.live(caller);
+    if (this.rescoringOnDisk) {
+      throw new Error(
+        `${caller}: this index's rescoring codes are on disk (${this.rowFile === undefined ? "loaded with rescoreFrom \"disk\"" : "rescoreTo"}), ` +
+          "where removed rows cannot be reclaimed in place; searches already skip them. Save the index and load it again to drop them",
+      );
+    }
     await new Promise<void>((resolve, reject) => {
       this.afterSearches(async () => {
         try {
@@ -558,6 +592,7 @@ export class Index {
     for (const shard of this.building) shard.dispose();
     this.shardList = [];
     this.building.clear();
+    void this.rowFile?.close();
   }
 
   // ---- validation ----------------------------------------------------------------------
@@ -637,12 +672,13 @@ export class Index {
 
   /** Bytes a row takes in a shard: its columns and its live bit. */
   private get bytesPerRow(): number {
-    return this.bytesPerVector + 4 + 1 / 8;
+    const { binary, int8, float32 } = this.storeWidths;
+    return binary + int8 + float32 + 4 + 1 / 8;
   }
 
   private newShard(caller: string): Shard {
     return new Shard(caller, {
-      widths: this.widths, maxBytes: this.shardBytes, shared: this.shared, path: this.path, budget: this.budget,
+      widths: this.storeWidths, maxBytes: this.shardBytes, shared: this.shared, path: this.path, budget: this.budget,
     });
   }
 
@@ -656,6 +692,12 @@ export class Index {
     write: (shard: Shard, ptr: number, column: "binary" | "int8" | "float32", first: number, count: number) => void,
     int8: Int8Codec | undefined, replaced: number[] = [],
   ): void {
+    if (this.rescoringOnDisk && this.rowFile === undefined) {
+      throw new Error(
+        `${caller}: this index was loaded with rescoreFrom "disk": its rescoring codes are read from the file it was loaded from, ` +
+          "which does not grow. Load it with rescoreFrom \"memory\" to add vectors; nothing was changed",
+      );
+    }
     const rows = rowIds.length;
     const placed: Array<{ shard: Shard; slots: Slot[] }> = [];
     const fresh: Shard[] = [];
@@ -685,6 +727,7 @@ export class Index {
         fresh.push(shard);
         this.building.add(shard);
       }
+      if (this.rowFile !== undefined) this.appendRescoringRows(caller, this.shardList.at(-1)!, rows, write);
     } catch (error) {
       for (const s of fresh) {
         s.dispose();
@@ -699,6 +742,7 @@ export class Index {
     for (const { shard: s, slots } of placed) {
       if (!this.shardList.includes(s)) {
         s.offset = this.appendedRows;
+        if (this.rowFile !== undefined) s.disk = { column: this.rowFile.column, first: s.offset };
         this.shardList.push(s);
         if (this.threads > 1) s.startWorkers(caller, this.threads - 1).catch(() => {});
       }
@@ -706,7 +750,8 @@ export class Index {
         const { segment, offset, count, first } = slot;
         s.arena.u32.set(rowIds.subarray(first, first + count), (segment.ptr.ids >>> 2) + offset);
         for (const column of ["binary", "int8", "float32"] as const) {
-          if (this.widths[column] > 0) write(s, segment.ptr[column] + offset * this.widths[column], column, first, count);
+          const width = s.store.widths[column];
+          if (width > 0) write(s, segment.ptr[column] + offset * width, column, first, count);
         }
       }
       const before = s.rows;
@@ -722,6 +767,32 @@ export class Index {
     if (replaced.length > 0) {
       const killed = replaced.map((row) => this.locate(row));
       this.afterSearches(() => killed.forEach(({ shard: s, row }) => killFollowing(s, row)));
+    }
+  }
+
+  /**
+   * Appends the rescoring codes of `rows` new rows to the row file (`rescoreTo`), encoded by
+   * `write` into `shard`'s scratch memory a few MiB at a time. A failure puts the file back.
+   */
+  private appendRescoringRows(
+    caller: string, shard: Shard, rows: number,
+    write: (shard: Shard, ptr: number, column: "binary" | "int8" | "float32", first: number, count: number) => void,
+  ): void {
+    const file = this.rowFile!;
+    const column = this.rescore as "int8" | "float32";
+    const width = this.widths[column];
+    const pieceRows = Math.max(1, Math.floor(ROW_FILE_PIECE_BYTES / width));
+    const mark = file.mark();
+    try {
+      const ptr = shard.arena.scratchFor(caller, "rescoringRows", Math.min(rows, pieceRows) * width);
+      for (let first = 0; first < rows; first += pieceRows) {
+        const count = Math.min(pieceRows, rows - first);
+        write(shard, ptr, column, first, count);
+        file.append(caller, shard.arena.u8.subarray(ptr, ptr + count * width));
+      }
+    } catch (error) {
+      file.rollback(mark);
+      throw error;
     }
   }
 
@@ -872,33 +943,36 @@ export class Index {
         this.live(caller);
         perShard.push({ scan, lists });
       }
-      block.forEach((query, q) => {
-        const merged = mergeCandidates(perShard.flatMap(({ scan, lists }) => lists[q].map((candidates) => ({ candidates, shard: scans.indexOf(scan) }))), firstK);
-        results.push(twoStage
-          ? this.rescoreCandidates(caller, query, merged, scans.map((scan) => scan.shard), k)
-          : finish(Uint32Array.from(merged.slice(0, k), (c) => c.id), Float32Array.from(merged.slice(0, k), (c) => codec.score(c.key, encoded[q]))));
-      });
+      const merged = block.map((_, q) => mergeCandidates(perShard.flatMap(({ scan, lists }) => lists[q].map((candidates) => ({ candidates, shard: scans.indexOf(scan) }))), firstK));
+      if (twoStage) {
+        results.push(...(await this.rescoreCandidates(caller, block, merged, scans.map((scan) => scan.shard), k)));
+      } else {
+        merged.forEach((list, q) => results.push(finish(Uint32Array.from(list.slice(0, k), (c) => c.id), Float32Array.from(list.slice(0, k), (c) => codec.score(c.key, encoded[q])))));
+      }
     }
     return results;
   }
 
 
-  /** Second stage: scores only the candidates, with int8 codes or floats, and keeps the best k. */
-  private rescoreCandidates(caller: string, query: Float32Array, candidates: Located[], shards: Shard[], k: number): SearchResult {
+  /** Second stage: scores only each query's candidates, with int8 codes or floats, and keeps the best k. */
+  private async rescoreCandidates(caller: string, queries: Float32Array[], candidates: Located[][], shards: Shard[], k: number): Promise<SearchResult[]> {
     const precision = this.rescore as "int8" | "float32";
-    const encoded: EncodedQuery = precision === "int8" ? this.int8!.encodeQuery(query) : {};
-    const raw = new Float64Array(candidates.length);
-    shards.forEach((shard, s) => {
-      const mine = candidates.map((c, i) => (c.shard === s ? i : -1)).filter((i) => i >= 0);
-      if (mine.length === 0) return;
-      const values = shard.rescore(caller, precision, this.storedDims, query, encoded, mine.map((i) => candidates[i].row));
-      mine.forEach((i, j) => (raw[i] = values[j]));
+    const encoded: EncodedQuery[] = queries.map((query) => (precision === "int8" ? this.int8!.encodeQuery(query) : {}));
+    const raw = candidates.map((list) => new Float64Array(list.length));
+    for (const [s, shard] of shards.entries()) {
+      const mine = candidates.map((list) => list.flatMap((c, i) => (c.shard === s ? [i] : [])));
+      if (mine.every((list) => list.length === 0)) continue;
+      const values = await shard.rescore(caller, precision, this.storedDims, queries, encoded, mine.map((list, q) => list.map((i) => candidates[q][i].row)));
+      this.live(caller);
+      mine.forEach((list, q) => list.forEach((i, j) => (raw[q][i] = values[q][j])));
+    }
+    return candidates.map((list, q) => {
+      const order = Array.from(list.keys()).sort((a, b) => raw[q][b] - raw[q][a] || list[a].id - list[b].id);
+      const best = order.slice(0, k);
+      const ids = Uint32Array.from(best, (i) => list[i].id);
+      const scores = Float32Array.from(best, (i) => (precision === "int8" ? this.int8!.score(raw[q][i], encoded[q]) : raw[q][i]));
+      return finish(ids, scores);
     });
-    const order = Array.from(candidates.keys()).sort((a, b) => raw[b] - raw[a] || candidates[a].id - candidates[b].id);
-    const best = order.slice(0, k);
-    const ids = Uint32Array.from(best, (i) => candidates[i].id);
-    const scores = Float32Array.from(best, (i) => (precision === "int8" ? this.int8!.score(raw[i], encoded) : raw[i]));
-    return finish(ids, scores);
   }
 }
 
@@ -960,6 +1034,14 @@ function readIds(caller: string, ids: Iterable<number> | ArrayLike<number>, name
   else throw new TypeError(`${caller}: ${name} is ${describe(ids)}; expected an array, typed array or iterable of ids`);
   list.forEach((id, i) => checkId(caller, `${name}[${i}]`, id));
   return list as number[];
+}
+
+/** The `rescoreTo` path, checked: a non-empty string, for an index that rescores. */
+function checkRescoreTo(caller: string, path: unknown, rescore: RescorePrecision): string | undefined {
+  if (path === undefined) return undefined;
+  if (typeof path !== "string" || path === "") throw new TypeError(`${caller}: rescoreTo must be a file path (a non-empty string), got ${describe(path)}`);
+  if (rescore === "none") throw new TypeError(`${caller}: rescoreTo keeps the rescoring codes in a file, but this index does not rescore (rescore "none")`);
+  return path;
 }
 
 /** Throws a RangeError when one shard could not hold a single segment of rows besides its scratch. */
