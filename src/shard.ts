@@ -39,6 +39,9 @@ export function headroomFor(limit: number): number {
   return Math.max(64 * 1024, Math.min(Math.floor(limit / 64), 16 * 1024 * 1024));
 }
 
+/** Most bytes of rows from disk packed into a shard's scratch memory at once. */
+const PACKED_BYTES = 1 << 20;
+
 export class Shard {
   readonly arena: Arena;
   readonly store: SegmentedStore;
@@ -157,49 +160,68 @@ export class Shard {
   /**
    * Raw rescoring values of each query's candidate rows: int8 (i32 dot products of the encoded
    * query) or float32 (dot products), whichever column `precision` names. With the column on
-   * disk, the rows of every query are gathered first in one pass (read, verified, packed into
-   * this shard's memory); the kernels then score them exactly as they score rows in memory.
+   * disk, the rows of every query are fetched first in one pass (read and verified), then packed
+   * into this shard's scratch memory a slice at a time, where the kernels score them exactly as
+   * they score rows in memory.
    *
    * @throws (rejects) FileFormatError when a block of the rows on disk is corrupt.
    */
   async rescore(
     caller: string, precision: "int8" | "float32", dims: number, queries: readonly Float32Array[], encoded: readonly EncodedQuery[],
     rows: ReadonlyArray<readonly number[]>,
-  ): Promise<Array<ArrayLike<number>>> {
-    const address = await this.rescoringRows(caller, precision, rows);
-    const arena = this.arena;
-    return queries.map((query, q) => {
-      const n = rows[q].length;
-      if (n === 0) return [];
-      const rowPtrs = arena.scratchFor(caller, "rowPtrs", Math.max(4, n * 4));
-      const out = arena.scratchFor(caller, "scores", Math.max(4, n * 4));
-      let at: number;
-      if (precision === "int8") {
-        at = arena.scratchFor(caller, "rescoreQuery", intQueryBytes(arena.path, dims, true));
-        writeIntQuery(arena.u8, at, encoded[q].int8!.codes, arena.path);
-      } else {
-        at = arena.scratchFor(caller, "rescoreQuery", dims * 4);
-        arena.f32.set(query, at >>> 2);
-      }
-      const u32 = arena.u32;
-      for (let i = 0; i < n; i++) u32[(rowPtrs >>> 2) + i] = address(rows[q][i]);
-      if (precision === "int8") {
-        arena.kernels.dot_i16i8_rows(at, rowPtrs, dims, n, out);
-        return arena.i32.slice(out >>> 2, (out >>> 2) + n);
-      }
-      arena.kernels.dot_f32_rows(at, rowPtrs, dims, n, out);
-      return arena.f32.slice(out >>> 2, (out >>> 2) + n);
-    });
+  ): Promise<Array<Int32Array | Float32Array>> {
+    const values = rows.map((list) => (precision === "int8" ? new Int32Array(list.length) : new Float32Array(list.length)));
+    const disk = this.disk;
+    if (disk === undefined) {
+      rows.forEach((list, q) => this.score(caller, precision, dims, queries[q], encoded[q], list.map((row) => this.store.address(precision, row)), values[q]));
+      return values;
+    }
+    const wanted = Uint32Array.from(new Set(rows.flat())).sort(); // in file order
+    const slot = new Map(Array.from(wanted, (row, i) => [row, i]));
+    const fetched = await disk.column.fetch(caller, wanted.map((row) => disk.first + row));
+    // Pack a slice at a time, so the scratch memory stays within what the shard keeps free.
+    const R = disk.column.rowBytes;
+    const perSlice = Math.max(1, Math.floor(Math.min(PACKED_BYTES, this.arena.headroom / 8) / R));
+    for (let from = 0; from < wanted.length; from += perSlice) {
+      const to = Math.min(from + perSlice, wanted.length);
+      const packed = fetched.pack(caller, this.arena, from, to);
+      rows.forEach((list, q) => {
+        const picks = list.flatMap((row, j) => (slot.get(row)! >= from && slot.get(row)! < to ? [j] : []));
+        if (picks.length === 0) return;
+        const scores = this.score(caller, precision, dims, queries[q], encoded[q], picks.map((j) => packed + (slot.get(list[j])! - from) * R));
+        picks.forEach((j, i) => (values[q][j] = scores[i]));
+      });
+    }
+    return values;
   }
 
-  /** Where each row's rescoring codes are in this shard's memory: its column, or rows gathered from disk. */
-  private async rescoringRows(caller: string, precision: "int8" | "float32", rows: ReadonlyArray<readonly number[]>): Promise<(row: number) => number> {
-    const disk = this.disk;
-    if (disk === undefined) return (row) => this.store.address(precision, row);
-    const wanted = [...new Set(rows.flat())];
-    const packed = await disk.column.gather(caller, this.arena, wanted.map((row) => disk.first + row));
-    const slot = new Map(wanted.map((row, i) => [row, packed + i * disk.column.rowBytes]));
-    return (row) => slot.get(row)!;
+  /** The rescoring kernel over the rows at `addresses`, into `into` (a new array by default). */
+  private score(
+    caller: string, precision: "int8" | "float32", dims: number, query: Float32Array, encoded: EncodedQuery, addresses: readonly number[],
+    into: Int32Array | Float32Array = precision === "int8" ? new Int32Array(addresses.length) : new Float32Array(addresses.length),
+  ): Int32Array | Float32Array {
+    const arena = this.arena;
+    const n = addresses.length;
+    if (n === 0) return into;
+    const rowPtrs = arena.scratchFor(caller, "rowPtrs", Math.max(4, n * 4));
+    const out = arena.scratchFor(caller, "scores", Math.max(4, n * 4));
+    let q: number;
+    if (precision === "int8") {
+      q = arena.scratchFor(caller, "rescoreQuery", intQueryBytes(arena.path, dims, true));
+      writeIntQuery(arena.u8, q, encoded.int8!.codes, arena.path);
+    } else {
+      q = arena.scratchFor(caller, "rescoreQuery", dims * 4);
+      arena.f32.set(query, q >>> 2);
+    }
+    arena.u32.set(addresses, rowPtrs >>> 2);
+    if (precision === "int8") {
+      arena.kernels.dot_i16i8_rows(q, rowPtrs, dims, n, out);
+      into.set(arena.i32.subarray(out >>> 2, (out >>> 2) + n));
+    } else {
+      arena.kernels.dot_f32_rows(q, rowPtrs, dims, n, out);
+      into.set(arena.f32.subarray(out >>> 2, (out >>> 2) + n));
+    }
+    return into;
   }
 
   /**

@@ -19,7 +19,7 @@ import { headroomFor, Shard, type ShardScan } from "./shard.js";
 import { type ColumnWidths, lastStartingBy, type Slot } from "./store.js";
 import { RowFile } from "./file/row-file.js";
 import type { KernelPath } from "./relaxed.js";
-import { buildFor, compile, MAX_MEMORY_BYTES, type MemoryBudget, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
+import { type Arena, buildFor, compile, MAX_MEMORY_BYTES, type MemoryBudget, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
 
 export type ScanPrecision = "binary" | "int8" | "float32";
 export type RescorePrecision = "int8" | "float32" | "none";
@@ -108,7 +108,7 @@ const MIN_AUTO_CALIBRATION_ROWS = 100;
 const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
 
 /** Rescoring codes encoded and written to a `rescoreTo` file per step of an add. */
-const ROW_FILE_PIECE_BYTES = 4 * 1024 * 1024;
+const ROW_FILE_PIECE_BYTES = 1024 * 1024;
 
 /** Queries scanned together in one pass over the rows by searchBatch. */
 const QUERY_BLOCK = 32;
@@ -202,7 +202,7 @@ export class Index {
     this.storeWidths = { ...this.widths };
     if (options.rescoreOnDisk) this.storeWidths[this.rescore as "int8" | "float32"] = 0;
     if (options.ranges) this.int8 = new Int8Codec(d, options.ranges);
-    this.budget = { limit: options.maxMemoryBytes, used: () => this.memoryBytes - this.ids.bytes - (this.rowFile?.column.memoryBytes ?? 0) };
+    this.budget = { limit: options.maxMemoryBytes, used: () => this.memoryBytes - this.ids.bytes - (this.rowFile?.memoryBytes ?? 0) };
     const rows = () => this.appendedRows;
     this.ids = new IdMap({
       get rows() {
@@ -308,7 +308,7 @@ export class Index {
   /** Bytes this index holds now: every shard's WebAssembly memory (codes, ids, live bits, scratch, spare capacity) and its id table. */
   get memoryBytes(): number {
     if (this.disposed) return 0;
-    let bytes = this.ids.bytes + (this.rowFile?.column.memoryBytes ?? 0);
+    let bytes = this.ids.bytes + (this.rowFile?.memoryBytes ?? 0);
     for (const shard of this.shardList) bytes += shard.arena.byteLength;
     for (const shard of this.building) bytes += shard.arena.byteLength;
     return bytes;
@@ -363,9 +363,9 @@ export class Index {
     const matrix = this.prepare(caller, toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }), "vectors");
     const rowIds = this.checkNewIds(caller, ids, matrix.rows, "new");
     const int8 = this.int8OrCalibrate(caller, matrix);
-    this.append(caller, rowIds, (shard, ptr, column, first, count) => {
-      if (column === "int8") int8!.encodeRows(shard.arena, ptr, matrix, first, count);
-      else this[column]!.encodeRows(shard.arena, ptr, matrix, first, count);
+    this.append(caller, rowIds, (arena, ptr, column, first, count) => {
+      if (column === "int8") int8!.encodeRows(arena, ptr, matrix, first, count);
+      else this[column]!.encodeRows(arena, ptr, matrix, first, count);
     }, int8);
     return rowIds;
   }
@@ -390,9 +390,9 @@ export class Index {
     const rowIds = this.checkNewIds(caller, ids, matrix.rows, "any");
     const int8 = this.int8OrCalibrate(caller, matrix);
     const replaced = Array.from(rowIds, (id) => this.ids.find(id)).filter((row) => row >= 0);
-    this.append(caller, rowIds, (shard, ptr, column, first, count) => {
-      if (column === "int8") int8!.encodeRows(shard.arena, ptr, matrix, first, count);
-      else this[column]!.encodeRows(shard.arena, ptr, matrix, first, count);
+    this.append(caller, rowIds, (arena, ptr, column, first, count) => {
+      if (column === "int8") int8!.encodeRows(arena, ptr, matrix, first, count);
+      else this[column]!.encodeRows(arena, ptr, matrix, first, count);
     }, int8, replaced);
     return replaced.length;
   }
@@ -464,9 +464,9 @@ export class Index {
       throw new RangeError(`${caller}: int8 codes need the ranges they were made with: pass ranges to Index.create or call index.calibrate(sample) first`);
     }
     const rowIds = this.checkNewIds(caller, ids, rows, "new", "codes");
-    this.append(caller, rowIds, (shard, ptr, column, first, count) => {
+    this.append(caller, rowIds, (arena, ptr, column, first, count) => {
       const width = this.widths[column];
-      shard.arena.u8.set(copies[column as "binary" | "int8"]!.subarray(first * width, (first + count) * width), ptr);
+      arena.u8.set(copies[column as "binary" | "int8"]!.subarray(first * width, (first + count) * width), ptr);
     }, this.int8);
     return rowIds;
   }
@@ -689,7 +689,7 @@ export class Index {
    */
   private append(
     caller: string, rowIds: Uint32Array,
-    write: (shard: Shard, ptr: number, column: "binary" | "int8" | "float32", first: number, count: number) => void,
+    write: (arena: Arena, ptr: number, column: "binary" | "int8" | "float32", first: number, count: number) => void,
     int8: Int8Codec | undefined, replaced: number[] = [],
   ): void {
     if (this.rescoringOnDisk && this.rowFile === undefined) {
@@ -727,7 +727,7 @@ export class Index {
         fresh.push(shard);
         this.building.add(shard);
       }
-      if (this.rowFile !== undefined) this.appendRescoringRows(caller, this.shardList.at(-1)!, rows, write);
+      if (this.rowFile !== undefined) this.appendRescoringRows(caller, rows, write);
     } catch (error) {
       for (const s of fresh) {
         s.dispose();
@@ -751,7 +751,7 @@ export class Index {
         s.arena.u32.set(rowIds.subarray(first, first + count), (segment.ptr.ids >>> 2) + offset);
         for (const column of ["binary", "int8", "float32"] as const) {
           const width = s.store.widths[column];
-          if (width > 0) write(s, segment.ptr[column] + offset * width, column, first, count);
+          if (width > 0) write(s.arena, segment.ptr[column] + offset * width, column, first, count);
         }
       }
       const before = s.rows;
@@ -772,11 +772,11 @@ export class Index {
 
   /**
    * Appends the rescoring codes of `rows` new rows to the row file (`rescoreTo`), encoded by
-   * `write` into `shard`'s scratch memory a few MiB at a time. A failure puts the file back.
+   * `write` into the file's staging memory a MiB at a time. A failure puts the file back.
    */
   private appendRescoringRows(
-    caller: string, shard: Shard, rows: number,
-    write: (shard: Shard, ptr: number, column: "binary" | "int8" | "float32", first: number, count: number) => void,
+    caller: string, rows: number,
+    write: (arena: Arena, ptr: number, column: "binary" | "int8" | "float32", first: number, count: number) => void,
   ): void {
     const file = this.rowFile!;
     const column = this.rescore as "int8" | "float32";
@@ -784,11 +784,12 @@ export class Index {
     const pieceRows = Math.max(1, Math.floor(ROW_FILE_PIECE_BYTES / width));
     const mark = file.mark();
     try {
-      const ptr = shard.arena.scratchFor(caller, "rescoringRows", Math.min(rows, pieceRows) * width);
+      const staging = file.staging;
+      const ptr = staging.scratchFor(caller, "rescoringRows", Math.min(rows, pieceRows) * width);
       for (let first = 0; first < rows; first += pieceRows) {
         const count = Math.min(pieceRows, rows - first);
-        write(shard, ptr, column, first, count);
-        file.append(caller, shard.arena.u8.subarray(ptr, ptr + count * width));
+        write(staging, ptr, column, first, count);
+        file.append(caller, staging.u8.subarray(ptr, ptr + count * width));
       }
     } catch (error) {
       file.rollback(mark);

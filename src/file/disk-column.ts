@@ -69,18 +69,16 @@ export class DiskColumn {
   }
 
   /**
-   * Reads `rows` (distinct row numbers, any order), verifies every block they touch, and packs
-   * them back to back into `arena`'s scratch memory: row i of the list at `packed + i · rowBytes`.
-   * The region is valid until the next gather on this arena.
+   * Reads `rows` (distinct row numbers, any order) and verifies every block they touch; `pack`
+   * then copies them into WebAssembly memory, as many at a time as the caller has room for.
    *
    * @param caller the API entry point named in errors.
-   * @param arena the shard's memory.
    * @param rows row numbers below `this.rows`.
-   * @returns the address of the packed rows.
+   * @returns the verified rows.
    * @throws (rejects) FileFormatError naming the file, the part and the block when a block's
    *   checksum does not match or the file ended early; the column stays usable for other rows.
    */
-  async gather(caller: string, arena: Arena, rows: ArrayLike<number>): Promise<number> {
+  async fetch(caller: string, rows: ArrayLike<number>): Promise<FetchedRows> {
     const { rowBytes: R, blockBytes: B } = this;
     const length = this.rows * R;
     for (let i = 0; i < rows.length; i++) {
@@ -119,16 +117,16 @@ export class DiskColumn {
         );
       }
     });
+    return new FetchedRows(rows, R, B, blocks, staging);
+  }
 
-    const packed = arena.scratchFor(caller, "diskRows", Math.max(64, rows.length * R));
-    const u8 = arena.u8;
-    for (let i = 0; i < rows.length; i++) {
-      const start = rows[i] * R;
-      const block = Math.floor(start / B);
-      const at = indexOf(blocks, block) * B + (start - block * B);
-      u8.set(staging.subarray(at, at + R), packed + i * R);
-    }
-    return packed;
+  /**
+   * `fetch` and `pack` in one: all of `rows` back to back in `arena`'s scratch memory.
+   *
+   * @returns the address of the packed rows.
+   */
+  async gather(caller: string, arena: Arena, rows: ArrayLike<number>): Promise<number> {
+    return (await this.fetch(caller, rows)).pack(caller, arena, 0, rows.length);
   }
 
   /**
@@ -176,6 +174,34 @@ export class DiskColumn {
     let n = 0;
     for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i];
     return sorted.subarray(0, n);
+  }
+}
+
+/** Rows read and verified by `DiskColumn.fetch`, held in JS memory until packed. */
+export class FetchedRows {
+  /** @internal */
+  constructor(
+    private readonly rows: ArrayLike<number>, private readonly rowBytes: number, private readonly blockBytes: number,
+    private readonly blocks: Uint32Array, private readonly staging: Uint8Array,
+  ) {}
+
+  /**
+   * Copies rows `from … to − 1` of the fetched list back to back into `arena`'s scratch memory:
+   * list row i at `packed + (i − from) · rowBytes`. Valid until the next pack on this arena.
+   *
+   * @returns the address of the packed rows.
+   */
+  pack(caller: string, arena: Arena, from: number, to: number): number {
+    const { rowBytes: R, blockBytes: B } = this;
+    const packed = arena.scratchFor(caller, "diskRows", Math.max(64, (to - from) * R));
+    const u8 = arena.u8;
+    for (let i = from; i < to; i++) {
+      const start = this.rows[i] * R;
+      const block = Math.floor(start / B);
+      const at = indexOf(this.blocks, block) * B + (start - block * B);
+      u8.set(this.staging.subarray(at, at + R), packed + (i - from) * R);
+    }
+    return packed;
   }
 }
 

@@ -5,6 +5,7 @@
 // A failed add truncates the file back to where it was (mark / rollback).
 
 import { xxh64, xxh64Blocks } from "../checksum.js";
+import { Arena } from "../wasm.js";
 import { DiskColumn } from "./disk-column.js";
 import type { RandomAccessSource } from "./sources.js";
 
@@ -30,6 +31,8 @@ export interface RowFileMark {
  */
 export class RowFile implements RandomAccessSource {
   readonly column: DiskColumn;
+  /** Memory of its own where an add encodes rows before they are written (shards keep little room to spare). */
+  readonly staging: Arena;
   private length = 0;
   /** The bytes of the last, partly filled block (its checksum is recomputed as it fills). */
   private readonly tail: Uint8Array;
@@ -39,6 +42,7 @@ export class RowFile implements RandomAccessSource {
 
   private constructor(private readonly fs: Fs, private fd: number, readonly name: string, rowBytes: number) {
     this.tail = new Uint8Array(ROW_FILE_BLOCK_BYTES);
+    this.staging = new Arena("Index.create");
     this.column = new DiskColumn({
       source: this, part: "rescoring rows", offset: 0, rowBytes, rows: 0, blockBytes: ROW_FILE_BLOCK_BYTES, checksums: new BigUint64Array(64),
     });
@@ -68,6 +72,11 @@ export class RowFile implements RandomAccessSource {
 
   get byteLength(): number {
     return this.length;
+  }
+
+  /** Bytes of memory it keeps: the block checksums and the staging memory. */
+  get memoryBytes(): number {
+    return this.column.memoryBytes + this.staging.byteLength;
   }
 
   /** Where the file is now (before an add writes to it). */
