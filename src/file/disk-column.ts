@@ -1,10 +1,11 @@
 // Rescoring rows kept on disk: a column of fixed-size rows in a file (a section of a saved index,
 // or the file an index built with `rescoreTo` appends to, src/file/row-file.ts), read on demand
 // at search time. A search gathers its candidates once per query block and shard: the checksum
-// blocks holding them are read (sorted by offset, adjacent blocks in one read, every read in
-// flight together), each block is verified against its xxh64, and only then are the rows packed
+// blocks holding them are read (sorted by offset, adjacent blocks in one read), each block is verified against its xxh64, and only then are the rows packed
 // back to back into the shard's memory, where the rescoring kernels read them exactly as they
-// read rows of an in-memory column.
+// read rows of an in-memory column. Node files are read with synchronous preads: a search reads a
+// few KiB per candidate, mostly from the page cache, where a pread costs ~4 µs and a trip through
+// libuv's thread pool 20–100 µs (bench/disk-rescore.mjs); browsers read Blob slices, all in flight.
 
 import { xxh64Blocks } from "../checksum.js";
 import type { Arena } from "../wasm.js";
@@ -92,20 +93,33 @@ export class DiskColumn {
 
     // Blocks are laid out in sorted order, so block i starts at i · B (only the column's last block is short).
     const staging = new Uint8Array(blocks.length === 0 ? 0 : (blocks.length - 1) * B + blockLength(blocks[blocks.length - 1]));
-    const reads: Array<Promise<void>> = [];
+    const runs: Array<{ first: number; at: number; bytes: number }> = [];
     for (let i = 0; i < blocks.length;) {
       let count = 1;
       while (i + count < blocks.length && blocks[i + count] === blocks[i] + count && (count + 1) * B <= RUN_BYTES) count++;
-      const bytes = (count - 1) * B + blockLength(blocks[i + count - 1]);
-      const first = blocks[i];
-      reads.push(this.source.readInto(this.offset + first * B, staging.subarray(i * B, i * B + bytes)).catch((error: unknown) => {
-        throw new FileFormatError(caller, this.source.name, `${this.part} block ${first}`, `could not be read: ${(error as Error).message}`);
-      }));
+      runs.push({ first: blocks[i], at: i * B, bytes: (count - 1) * B + blockLength(blocks[i + count - 1]) });
       i += count;
     }
-    const settled = await Promise.allSettled(reads);
-    const failed = settled.find((r) => r.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const unreadable = (first: number, error: unknown) =>
+      new FileFormatError(caller, this.source.name, `${this.part} block ${first}`, `could not be read: ${(error as Error).message}`);
+    const source = this.source;
+    if (source.readIntoSync !== undefined) {
+      // Node: synchronous preads (see RandomAccessSource.readIntoSync), one per run.
+      for (const { first, at, bytes } of runs) {
+        try {
+          source.readIntoSync(this.offset + first * B, staging.subarray(at, at + bytes));
+        } catch (error) {
+          throw unreadable(first, error);
+        }
+      }
+    } else {
+      const settled = await Promise.allSettled(runs.map(({ first, at, bytes }) =>
+        source.readInto(this.offset + first * B, staging.subarray(at, at + bytes)).catch((error: unknown) => {
+          throw unreadable(first, error);
+        })));
+      const failed = settled.find((r) => r.status === "rejected");
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
 
     const computed = xxh64Blocks(staging, B);
     blocks.forEach((block, i) => {

@@ -7,7 +7,7 @@
 import { xxh64, xxh64Blocks } from "../checksum.js";
 import { Arena } from "../wasm.js";
 import { DiskColumn } from "./disk-column.js";
-import type { RandomAccessSource } from "./sources.js";
+import { type RandomAccessSource, readFully } from "./sources.js";
 
 type Fs = typeof import("node:fs");
 
@@ -165,6 +165,11 @@ export class RowFile implements RandomAccessSource {
     const bytes = new Uint8Array(length);
     await this.readInto(offset, bytes);
     return bytes;
+  }
+
+  readIntoSync(offset: number, target: Uint8Array): void {
+    if (this.closed) throw new RangeError(`${this.name}: the file was closed (the index was disposed)`);
+    readFully(this.fs, this.fd, this.name, offset, target);
   }
 
   /** Closes the descriptor once no read is in flight (a closed number could be reused by another file). */
