@@ -11,7 +11,7 @@ import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec } f
 import { type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
-import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, type SectionInfo, writeContainer } from "./file/container.js";
+import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, writeContainer } from "./file/container.js";
 import {
   INDEX_FORMAT, INDEX_VERSION, type IndexMeta, type IndexPlan, indexSections, MAX_SAVED_SHARDS, META_TAG, readIndexPlan, readLiveBitmap, ROTATION_TAG, type SavedShard, shardTag,
 } from "./file/index-file.js";
@@ -69,8 +69,13 @@ export interface IndexOptions {
 export interface LoadOptions {
   /** Threads that scan, as for `Index.create` (the file does not fix it); default 1. */
   threads?: number | "auto";
-  /** Where the rescoring codes go: "memory" (default, and for now the only choice) reads them into the index. */
-  rescoreFrom?: "memory";
+  /**
+   * Where the rescoring codes are read from: "memory" (default) reads them into the index;
+   * "disk" leaves them in the file (which stays open until `dispose`) and reads each search's
+   * candidate rows on demand, verified block by block, so memory holds only the first-stage codes,
+   * ids and bookkeeping. Such an index takes removals but not adds (see the README).
+   */
+  rescoreFrom?: "memory" | "disk";
 }
 
 /** Allowed ids: an iterable of them (`Set`, array, `Uint32Array`, …) or a predicate. */
@@ -174,6 +179,8 @@ export class Index {
   private readonly storeWidths: ColumnWidths;
   /** The file the rescoring rows are appended to (`rescoreTo`). */
   private rowFile: RowFile | undefined;
+  /** The file the rescoring rows are read from (loaded with rescoreFrom "disk"). */
+  private rescoreFile: ContainerReader | undefined;
   private readonly shardBytes: number;
   private readonly budget: MemoryBudget;
   private readonly shared: boolean;
@@ -217,7 +224,7 @@ export class Index {
     this.storeWidths = { ...this.widths };
     if (options.rescoreOnDisk) this.storeWidths[this.rescore as "int8" | "float32"] = 0;
     if (options.ranges) this.int8 = new Int8Codec(d, options.ranges);
-    this.budget = { limit: options.maxMemoryBytes, used: () => this.memoryBytes - this.ids.bytes - (this.rowFile?.memoryBytes ?? 0) };
+    this.budget = { limit: options.maxMemoryBytes, used: () => (this.disposed ? 0 : this.arenaBytes) };
     const rows = () => this.appendedRows;
     this.ids = new IdMap({
       get rows() {
@@ -270,7 +277,7 @@ export class Index {
     const caller = "Index.load";
     options = readOptions(caller, options, LOAD_OPTION_KEYS, "an object like { threads: 2 }");
     if (options.threads !== undefined && options.threads !== "auto") checkInteger(caller, "threads (a count or \"auto\")", options.threads, 1, 256);
-    checkChoice(caller, "rescoreFrom", options.rescoreFrom ?? "memory", ["memory"] as const);
+    const rescoreFrom = checkChoice(caller, "rescoreFrom", options.rescoreFrom ?? "memory", ["memory", "disk"] as const);
     await ready();
     const file = await openContainer(source, { caller });
     let index: Index | undefined;
@@ -292,19 +299,21 @@ export class Index {
       index = await Index.construct(caller, {
         dims: meta.dims, precision: meta.precision, rescore: meta.rescore, rotation, truncateTo: meta.storedDims, normalize: meta.normalize,
         ranges: meta.ranges, maxMemoryBytes: meta.maxMemoryBytes, shardBytes: meta.shardBytes, threads: options.threads,
-      }).catch(formatError(META_TAG));
+      }, rescoreFrom === "disk").catch(formatError(META_TAG));
       await index.restore(caller, file, plan);
+      // Rescoring from disk reads the file until the index is disposed.
+      if (index.rescoringOnDisk) index.rescoreFile = file;
       return index;
     } catch (error) {
       index?.dispose();
       throw error;
     } finally {
-      await file.close();
+      if (index?.rescoreFile !== file) await file.close();
     }
   }
 
   /** Index.create after its options were read: checks them, compiles, starts the threads. */
-  private static async construct(caller: string, options: IndexOptions): Promise<Index> {
+  private static async construct(caller: string, options: IndexOptions, rescoreFromDisk = false): Promise<Index> {
     const dims = checkInteger(caller, "dims", options.dims, 1, MAX_DIMS);
     const precision = checkChoice(caller, "precision", options.precision, ["binary", "int8", "float32"] as const);
     const rescore = checkChoice(
@@ -338,8 +347,9 @@ export class Index {
     }
     const shared = requested > 1 && note === undefined;
     const rescoreTo = checkRescoreTo(caller, options.rescoreTo, rescore);
-    checkShardBytes(caller, shardBytes, storedDims, precision, rescoreTo === undefined ? rescore : "none");
-    const index = new Index({ dims, storedDims, precision, rescore, normalize, rotation, ranges, maxMemoryBytes, shardBytes, shared, path, rescoreOnDisk: rescoreTo !== undefined });
+    const rescoreOnDisk = rescore !== "none" && (rescoreTo !== undefined || rescoreFromDisk);
+    checkShardBytes(caller, shardBytes, storedDims, precision, rescoreOnDisk ? "none" : rescore);
+    const index = new Index({ dims, storedDims, precision, rescore, normalize, rotation, ranges, maxMemoryBytes, shardBytes, shared, path, rescoreOnDisk });
     if (rescoreTo !== undefined) {
       index.rowFile = await RowFile.create(caller, rescoreTo, index.widths[rescore as "int8" | "float32"]);
       index.shardList[0].disk = { column: index.rowFile.column, first: 0 };
@@ -381,7 +391,14 @@ export class Index {
   /** Bytes this index holds now: every shard's WebAssembly memory (codes, ids, live bits, scratch, spare capacity) and its id table. */
   get memoryBytes(): number {
     if (this.disposed) return 0;
-    let bytes = this.ids.bytes + (this.rowFile?.memoryBytes ?? 0);
+    // Rows on disk keep their block checksums (8 bytes per 4 KiB) in memory.
+    const disk = this.rowFile?.memoryBytes ?? this.shardList.reduce((sum, shard) => sum + (shard.disk?.column.memoryBytes ?? 0), 0);
+    return this.ids.bytes + this.arenaBytes + disk;
+  }
+
+  /** Bytes of every shard's WebAssembly memory (what maxMemoryBytes bounds). */
+  private get arenaBytes(): number {
+    let bytes = 0;
     for (const shard of this.shardList) bytes += shard.arena.byteLength;
     for (const shard of this.building) bytes += shard.arena.byteLength;
     return bytes;
@@ -705,6 +722,7 @@ export class Index {
     this.shardList = [];
     this.building.clear();
     void this.rowFile?.close();
+    void this.rescoreFile?.close();
   }
 
   // ---- validation ----------------------------------------------------------------------
@@ -796,20 +814,23 @@ export class Index {
     const rows = shard.rows;
     const columns = { ids: "ids", scan: this.precision, rescore: this.rescore } as const;
     const widths = this.widths;
+    const disk = shard.disk;
     return {
       rows,
       live: shard.liveBits(rows),
-      *column(section) {
-        const column = columns[section];
-        if (column === "none") return;
-        for (const segment of shard.store.segments) {
-          if (segment.rowStart >= rows) break;
-          const start = segment.ptr[column];
-          const end = start + Math.min(segment.count, rows - segment.rowStart) * widths[column];
-          for (let at = start; at < end; at += SAVE_PIECE_BYTES) yield shard.arena.u8.subarray(at, Math.min(at + SAVE_PIECE_BYTES, end));
-        }
-      },
+      // Rows on disk are copied across, verified block by block on the way.
+      column: (section) => (section === "rescore" && disk !== undefined ? disk.column.chunks("index.save", disk.first, rows) : inMemory(section)),
     };
+    function* inMemory(section: "ids" | "scan" | "rescore"): Iterable<Uint8Array> {
+      const column = columns[section];
+      if (column === "none") return;
+      for (const segment of shard.store.segments) {
+        if (segment.rowStart >= rows) break;
+        const start = segment.ptr[column];
+        const end = start + Math.min(segment.count, rows - segment.rowStart) * widths[column];
+        for (let at = start; at < end; at += SAVE_PIECE_BYTES) yield shard.arena.u8.subarray(at, Math.min(at + SAVE_PIECE_BYTES, end));
+      }
+    }
   }
 
   /**
@@ -834,7 +855,8 @@ export class Index {
         const region = (column: Column) => shard.arena.u8.subarray(segment.ptr[column], segment.ptr[column] + saved.rows * this.widths[column]);
         await file.readInto(sections.ids!.tag, region("ids"));
         await file.readInto(sections.scan!.tag, region(this.precision));
-        if (this.rescore !== "none") await this.loadRescoreColumn(file, sections.rescore!, region(this.rescore));
+        if (this.rescoringOnDisk) shard.disk = { column: file.diskColumn(sections.rescore!.tag, this.widths[this.rescore as "int8" | "float32"]), first: 0 };
+        else if (this.rescore !== "none") await file.readInto(sections.rescore!.tag, region(this.rescore));
         const live = await readLiveBitmap(file, caller, sections.live!.tag, saved.rows, saved.live);
         shard.store.commit(slots);
         shard.restoreLive(saved.rows, live);
@@ -843,14 +865,6 @@ export class Index {
     }
     this.ids.nextId = plan.meta.nextId;
     this.checkRestoredIds(caller, file, plan);
-  }
-
-  /**
-   * Where the rescoring codes go on load: read whole into the shard's memory, every 4 KiB block
-   * verified. (Leaving them in the file, to read candidates' rows on demand, branches here.)
-   */
-  private async loadRescoreColumn(file: ContainerReader, section: SectionInfo, target: Uint8Array): Promise<void> {
-    await file.readInto(section.tag, target);
   }
 
   /** Rebuilds the id map from the loaded rows; every id below nextId, no live id twice. */

@@ -5,14 +5,14 @@
 // upserts; a rejected add leaves the file and the index as they were.
 
 import { spawnSync } from "node:child_process";
-import { closeSync, openSync, readSync, statSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { xxh64Blocks } from "../src/checksum.js";
-import { FileFormatError } from "../src/file/container.js";
+import { FileFormatError, openContainer } from "../src/file/container.js";
 import { DiskColumn } from "../src/file/disk-column.js";
 import { BytesSource } from "../src/file/sources.js";
 import { calibrate, Index, type IndexOptions } from "../src/index.js";
@@ -218,5 +218,109 @@ describe("rescoreTo", () => {
     await expect(Index.create({ dims: DIMS, precision: "binary", rescoreTo: 7 as unknown as string })).rejects.toThrow(/rescoreTo must be a file path \(a non-empty string\), got 7/);
     await expect(Index.create({ dims: DIMS, precision: "binary", rescore: "none", rescoreTo: rowFile() })).rejects.toThrow(/does not rescore \(rescore "none"\)/);
     await expect(Index.create({ dims: DIMS, precision: "binary", rescoreTo: join(dir, "missing", "rows.bin") })).rejects.toThrow(/rescoreTo ".*missing\/rows\.bin" could not be created: ENOENT/);
+  });
+});
+
+/** Flips one bit of the file at `at`. */
+function flipByte(path: string, at: number): void {
+  const fd = openSync(path, "r+");
+  const byte = Buffer.alloc(1);
+  readSync(fd, byte, 0, 1, at);
+  byte[0] ^= 1;
+  writeSync(fd, byte, 0, 1, at);
+  closeSync(fd);
+}
+
+describe.each([
+  { rescore: "int8" as const, threads: 1 },
+  { rescore: "float32" as const, threads: 2 },
+])("Index.load(…, { rescoreFrom: \"disk\" }): binary → $rescore, $threads thread(s)", ({ rescore, threads }) => {
+  it("answers exactly as the saved index, holds only the first-stage codes in memory, takes removals, refuses adds and compaction", async () => {
+    // Small shards (float32 rows need more room), so the file has several.
+    const original = await create({ precision: "binary", rescore, threads, shardBytes: rescore === "int8" ? 4 << 16 : 1 << 20 }, true);
+    original.add(ROWS.slice(0, 2600), IDS.slice(0, 2600));
+    original.remove(IDS.slice(0, 50));
+    original.upsert(ROWS.slice(2600), IDS.slice(60, 460));
+    const path = join(dir, `saved-${files++}.qv`);
+    await original.save(path);
+    const loaded = await Index.load(path, { rescoreFrom: "disk", threads });
+    open.push(loaded);
+    (loaded as unknown as { parallelMinBytes: number }).parallelMinBytes = 1;
+    expect(loaded.shards).toBe(original.shards);
+    expect(loaded.shards).toBeGreaterThan(1);
+    expect(loaded.size).toBe(original.size);
+    for (const options of [{ k: 10 }, { k: 4, rescoreMultiplier: 7, filter: (id: number) => id % 2 === 0 }]) {
+      expect(await loaded.searchBatch(QUERIES, options)).toEqual(await original.searchBatch(QUERIES, options));
+    }
+    expect(await loaded.search(QUERIES[0], { k: 6 })).toEqual(await original.search(QUERIES[0], { k: 6 }));
+    const inMemory = await Index.load(path);
+    open.push(inMemory);
+    expect(loaded.memoryBytes).toBeLessThan(inMemory.memoryBytes / (rescore === "int8" ? 2 : 3));
+
+    await rejectsUnchanged(loaded, QUERIES.slice(0, 3), () => loaded.add(ROWS.slice(0, 1), [999_999]), Error, /loaded with rescoreFrom "disk".*Load it with rescoreFrom "memory" to add vectors; nothing was changed/);
+    await rejectsUnchanged(loaded, QUERIES.slice(0, 3), () => loaded.upsert(ROWS.slice(0, 1), [IDS[100]]), Error, /loaded with rescoreFrom "disk"/);
+    await rejectsUnchanged(loaded, QUERIES.slice(0, 3), () => loaded.compact(), Error, /rescoring codes are on disk \(loaded with rescoreFrom "disk"\)/);
+    expect(loaded.remove(IDS.slice(200, 300))).toBe(original.remove(IDS.slice(200, 300)));
+    expect(await loaded.searchBatch(QUERIES, { k: 10 })).toEqual(await original.searchBatch(QUERIES, { k: 10 }));
+
+    // Saved again, it is the same file; a Blob source (async reads) answers the same.
+    const again = join(dir, `saved-${files++}.qv`);
+    const copy = join(dir, `saved-${files++}.qv`);
+    await loaded.save(again);
+    await original.save(copy);
+    expect(readFileSync(again).equals(readFileSync(copy))).toBe(true);
+    const fromBlob = await Index.load(new Blob([readFileSync(again)]), { rescoreFrom: "disk" });
+    open.push(fromBlob);
+    expect(await fromBlob.searchBatch(QUERIES, { k: 10 })).toEqual(await original.searchBatch(QUERIES, { k: 10 }));
+  });
+});
+
+describe("rescoreFrom: \"disk\" and rescoreTo files", () => {
+  it("a corrupt block of a saved index's rescoring section loads, then rejects the searches that read it, naming the file, section and block", async () => {
+    const options = { precision: "binary" as const, rescore: "int8" as const };
+    const original = await create(options);
+    original.add(ROWS, IDS);
+    const path = join(dir, `saved-${files++}.qv`);
+    await original.save(path);
+    const file = await openContainer(path);
+    const section = file.sections.find((s) => s.tag === "R000")!;
+    await file.close();
+    expect(section.blockBytes).toBe(4096);
+    flipByte(path, section.offset + 4 * DIMS + 9); // row 4, in block 0
+    await expect(Index.load(path)).rejects.toThrow(/section "R000" block 0: checksum mismatch/); // loading it into memory reads it whole
+    const loaded = await Index.load(path, { rescoreFrom: "disk" });
+    open.push(loaded);
+    const error = await loaded.search(ROWS[4], { k: 5 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FileFormatError);
+    expect((error as Error).message).toMatch(new RegExp(`^index\\.search: ".*saved-\\d+\\.qv": section "R000" block 0: checksum mismatch over file bytes ${section.offset}–${section.offset + 4096} `));
+    const away = { k: 5, filter: IDS.slice(100) };
+    expect(await loaded.search(ROWS[1500], away)).toEqual(await original.search(ROWS[1500], away));
+    await expect(loaded.save(join(dir, `saved-${files++}.qv`))).rejects.toThrow(/section "R000" block 0: checksum mismatch/);
+  });
+
+  it("an index built with rescoreTo saves a normal index file: byte for byte the in-memory build's, loading (memory or disk) with its answers", async () => {
+    // One shard each (shards fill by the bytes they hold in memory, so with a small shardBytes the two would split differently).
+    const options = { precision: "binary" as const, rescore: "int8" as const };
+    const memory = await create(options);
+    const built = await create({ ...options, rescoreTo: rowFile() });
+    for (const index of [memory, built]) {
+      for (let at = 0; at < ROWS.length; at += 1000) index.add(ROWS.slice(at, at + 1000), IDS.slice(at, at + 1000));
+      index.remove(IDS.slice(500, 520));
+    }
+    const fromMemory = join(dir, `saved-${files++}.qv`);
+    const fromDisk = join(dir, `saved-${files++}.qv`);
+    await memory.save(fromMemory);
+    await built.save(fromDisk);
+    expect(readFileSync(fromDisk).equals(readFileSync(fromMemory))).toBe(true);
+    const expected = await memory.searchBatch(QUERIES, { k: 10 });
+    for (const rescoreFrom of ["memory", "disk"] as const) {
+      const loaded = await Index.load(fromDisk, { rescoreFrom });
+      open.push(loaded);
+      expect(await loaded.searchBatch(QUERIES, { k: 10 })).toEqual(expected);
+    }
+  });
+
+  it("rejects an unknown rescoreFrom", async () => {
+    await expect(Index.load(new Uint8Array(8), { rescoreFrom: "ssd" as never })).rejects.toThrow(/rescoreFrom must be "memory" \| "disk", got "ssd"/);
   });
 });
