@@ -622,7 +622,8 @@ export class Index {
     if (this.rescoringOnDisk) {
       throw new Error(
         `${caller}: this index's rescoring codes are on disk (${this.rowFile === undefined ? "loaded with rescoreFrom \"disk\"" : "rescoreTo"}), ` +
-          "where removed rows cannot be reclaimed in place; searches already skip them. Save the index and load it again to drop them",
+          "where removed rows cannot be reclaimed in place (searches already skip them). To drop them: save the index, " +
+          "load the file with rescoreFrom \"memory\", compact and save again",
       );
     }
     await new Promise<void>((resolve, reject) => {

@@ -139,7 +139,7 @@ describe("rescoreTo", () => {
     }
     expect(disk.size).toBe(memory.size);
     expect(await disk.searchBatch(QUERIES, { k: 10 })).toEqual(await memory.searchBatch(QUERIES, { k: 10 }));
-    await rejectsUnchanged(disk, QUERIES.slice(0, 4), () => disk.compact(), Error, /rescoring codes are on disk \(rescoreTo\).*Save the index and load it again/);
+    await rejectsUnchanged(disk, QUERIES.slice(0, 4), () => disk.compact(), Error, /rescoring codes are on disk \(rescoreTo\).*To drop them: save the index, load the file with rescoreFrom "memory", compact and save again/);
   });
 
   it("a rejected add leaves the file and the index as they were", async () => {

@@ -100,8 +100,7 @@ export class DiskColumn {
       runs.push({ first: blocks[i], at: i * B, bytes: (count - 1) * B + blockLength(blocks[i + count - 1]) });
       i += count;
     }
-    const unreadable = (first: number, error: unknown) =>
-      new FileFormatError(caller, this.source.name, `${this.part} block ${first}`, `could not be read: ${(error as Error).message}`);
+    const unreadable = (first: number, error: unknown) => this.unreadable(caller, first, error);
     const source = this.source;
     if (source.readIntoSync !== undefined) {
       // Node: synchronous preads (see RandomAccessSource.readIntoSync), one per run.
@@ -123,13 +122,7 @@ export class DiskColumn {
 
     const computed = xxh64Blocks(staging, B);
     blocks.forEach((block, i) => {
-      if (computed[i] !== expected[i]) {
-        const start = this.offset + block * B;
-        throw new FileFormatError(
-          caller, this.source.name, `${this.part} block ${block}`,
-          `checksum mismatch over file bytes ${start}–${start + blockLength(block)} (stored ${hex(expected[i])}, computed ${hex(computed[i])}): the file is corrupt`,
-        );
-      }
+      if (computed[i] !== expected[i]) throw this.mismatch(caller, block, blockLength(block), expected[i], computed[i]);
     });
     return new FetchedRows(rows, R, B, blocks, staging);
   }
@@ -159,21 +152,26 @@ export class DiskColumn {
       const bytes = Math.min(piece, this.rows * R - at);
       const staging = new Uint8Array(bytes);
       await this.source.readInto(this.offset + at, staging).catch((error: unknown) => {
-        throw new FileFormatError(caller, this.source.name, `${this.part} block ${firstBlock}`, `could not be read: ${(error as Error).message}`);
+        throw this.unreadable(caller, firstBlock, error);
       });
-      const computed = xxh64Blocks(staging, B);
-      computed.forEach((digest, i) => {
+      xxh64Blocks(staging, B).forEach((digest, i) => {
         const stored = this.checksums[firstBlock + i];
-        if (digest !== stored) {
-          const start = this.offset + at + i * B;
-          throw new FileFormatError(
-            caller, this.source.name, `${this.part} block ${firstBlock + i}`,
-            `checksum mismatch over file bytes ${start}–${start + Math.min(B, bytes - i * B)} (stored ${hex(stored)}, computed ${hex(digest)}): the file is corrupt`,
-          );
-        }
+        if (digest !== stored) throw this.mismatch(caller, firstBlock + i, Math.min(B, bytes - i * B), stored, digest);
       });
       yield staging.subarray(Math.max(0, first * R - at), Math.min(bytes, end - at));
     }
+  }
+
+  private unreadable(caller: string, block: number, error: unknown): FileFormatError {
+    return new FileFormatError(caller, this.source.name, `${this.part} block ${block}`, `could not be read: ${(error as Error).message}`);
+  }
+
+  private mismatch(caller: string, block: number, length: number, stored: bigint, computed: bigint): FileFormatError {
+    const start = this.offset + block * this.blockBytes;
+    return new FileFormatError(
+      caller, this.source.name, `${this.part} block ${block}`,
+      `checksum mismatch over file bytes ${start}–${start + length} (stored ${hex(stored)}, computed ${hex(computed)}): the file is corrupt`,
+    );
   }
 
   /** The blocks `rows` touch, ascending, each once. */
