@@ -1,13 +1,14 @@
 // Rescoring from disk, measured. Two parts:
 //
-//   search  binary → int8 ×4 over --rows × --dims (default 1M × 1024): the same corpus in an index
-//           that keeps its int8 codes in memory and in one that reads them from disk (built with
-//           rescoreTo; page cache warm). One query at a time, contenders interleaved A B, B A, …
+//   search  binary → int8 ×4 over --rows × --dims (default 1M × 1024): an index that keeps its int8
+//           codes in memory, saved, and loaded back with rescoreFrom "disk" (page cache warm: the
+//           file was just written, and every query runs once before timing). One query at a time, contenders interleaved A B, B A, …
 //           (the order alternates each round), every answer compared first; p50/p90 and the
 //           ratio of the p50s, with the spread of per-round ratios.
 //   build   --build-rows × --dims (default 10M × 1024) added with rescoreTo in adds of 16,384:
 //           build time, file size, memoryBytes and the process's resident memory against the
-//           binary codes + ids alone, and search p50.
+//           binary codes + ids alone, and search p50. With --minutes, adding stops after that
+//           long (the rows built by then are measured, and the report says how many were asked for).
 //
 //   npm run build && node --expose-gc bench/disk-rescore.mjs [--part search|build|both] [--rows 1000000]
 //       [--build-rows 10000000] [--dims 1024] [--queries 300] [--dir /tmp]
@@ -26,6 +27,7 @@ const { values } = parseArgs({ options: {
   part: { type: "string", default: "both" }, rows: { type: "string", default: "1000000" },
   "build-rows": { type: "string", default: "10000000" }, dims: { type: "string", default: "1024" },
   queries: { type: "string", default: "300" }, dir: { type: "string", default: "/tmp" },
+  minutes: { type: "string", default: "600" },
 } });
 const DIMS = Number(values.dims);
 const CHUNK = 16384;
@@ -60,11 +62,14 @@ function queryNear(row) {
   return q;
 }
 
-async function build(index, rows, onChunk) {
-  for (let at = 0; at < rows; at += CHUNK) {
+/** Adds rows 0 … rows − 1 in chunks, unless `stop()` says to stop first; returns how many were added. */
+async function build(index, rows, onChunk, stop = () => false) {
+  let at = 0;
+  for (; at < rows && !stop(); at += CHUNK) {
     index.add(corpusRows(at, Math.min(CHUNK, rows - at)));
     onChunk?.(at);
   }
+  return Math.min(at, rows);
 }
 
 const pct = (list, p) => [...list].sort((a, b) => a - b)[Math.min(list.length - 1, Math.floor(list.length * p))];
@@ -76,14 +81,11 @@ const same = (a, b) => a.ids.join() === b.ids.join() && a.scores.join() === b.sc
 
 async function searchPart() {
   const rows = Number(values.rows);
-  const file = join(values.dir, `quantvec-disk-bench-${process.pid}.rows`);
+  const file = join(values.dir, `quantvec-disk-bench-${process.pid}.qv`);
   const memory = await Index.create({ dims: DIMS, precision: "binary", rescore: "int8" });
-  const disk = await Index.create({ dims: DIMS, precision: "binary", rescore: "int8", rescoreTo: file });
-  for (let at = 0; at < rows; at += CHUNK) {
-    const chunk = corpusRows(at, Math.min(CHUNK, rows - at));
-    memory.add(chunk);
-    disk.add(chunk);
-  }
+  await build(memory, rows);
+  await memory.save(file);
+  const disk = await Index.load(file, { rescoreFrom: "disk" });
   const queries = Array.from({ length: Number(values.queries) }, (_, i) => queryNear((i * 7919) % rows));
   // Same answers first (and the page cache warm: every query's rows are read once).
   for (const q of queries) {
@@ -133,19 +135,19 @@ async function searchPart() {
 // ---- build past RAM ----------------------------------------------------------------------------
 
 async function buildPart() {
-  const rows = Number(values["build-rows"]);
+  const asked = Number(values["build-rows"]);
   const file = join(values.dir, `quantvec-build-bench-${process.pid}.rows`);
   globalThis.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const index = await Index.create({ dims: DIMS, precision: "binary", rescore: "int8", rescoreTo: file });
   const start = performance.now();
   let next = 0;
-  await build(index, rows, (at) => {
+  const rows = await build(index, asked, (at) => {
     if (at >= next) {
       process.stderr.write(`  ${at.toLocaleString("en")} rows, ${((performance.now() - start) / 1000).toFixed(0)} s\n`);
       next += 1_000_000;
     }
-  });
+  }, () => performance.now() - start > Number(values.minutes) * 60_000);
   const seconds = (performance.now() - start) / 1000;
   globalThis.gc?.();
   const rss = process.memoryUsage().rss;
@@ -159,7 +161,7 @@ async function buildPart() {
   }
   const codesAndIds = rows * (Math.ceil(DIMS / 8) + 4);
   const result = {
-    rows, dims: DIMS, seconds: round(seconds, 1), rowsPerSecond: Math.round(rows / seconds),
+    rows, asked, dims: DIMS, seconds: round(seconds, 1), rowsPerSecond: Math.round(rows / seconds),
     fileBytes: (await stat(file)).size, memoryBytes: index.memoryBytes, rss, rssBefore, codesAndIds, shards: index.shards,
     memoryOverCodes: round(index.memoryBytes / codesAndIds), rssOverCodes: round(rss / codesAndIds),
     searchP50: round(pct(times, 0.5)), searchP90: round(pct(times, 0.9)),
@@ -184,21 +186,22 @@ const lines = ["<!-- disk-rescore: generated by bench/disk-rescore.mjs from benc
 if (saved.search) {
   const s = saved.search;
   lines.push(
-    `binary → int8 ×${s.multiplier}, k = ${s.k}, ${s.rows.toLocaleString("en")} × ${s.dims}-d (synthetic, clustered): int8 codes in memory against int8 codes read from disk`,
-    `(4 KiB checksum blocks, page cache warm), the same answers checked first; ${s.queries} queries × ${s.rounds} rounds, contenders interleaved. ${s.header}.`, "",
+    `binary → int8 ×${s.multiplier}, k = ${s.k}, ${s.rows.toLocaleString("en")} × ${s.dims}-d (synthetic, clustered): the index with its int8 codes in memory against the same index saved`,
+    `and loaded with \`rescoreFrom: "disk"\` (4 KiB checksum blocks, synchronous preads, page cache warm), the same answers checked first; ${s.queries} queries × ${s.rounds} rounds, contenders interleaved. ${s.header}.`, "",
     "| | memory | disk | disk ÷ memory |", "|:---|---:|---:|---:|",
     `| search, one query, p50 (ms) | ${s.single.memory.p50} | ${s.single.disk.p50} | ${s.ratio.p50}× |`,
     `| search, one query, p90 (ms) | ${s.single.memory.p90} | ${s.single.disk.p90} | |`,
     `| per-query ratio p10 / p50 / p90 | | | ${s.ratio.perQueryP10} / ${s.ratio.perQueryP50} / ${s.ratio.perQueryP90} |`,
     `| searchBatch of 32, p50 (ms) | ${s.batch32.memory.p50} | ${s.batch32.disk.p50} | ${round(s.batch32.disk.p50 / s.batch32.memory.p50)}× |`,
     `| memoryBytes (MB) | ${mb(s.memoryBytes.memory)} | ${mb(s.memoryBytes.disk)} | ${round(s.memoryBytes.disk / s.memoryBytes.memory)}× |`,
-    `| int8 rows on disk (MB) | | ${mb(s.fileBytes)} | |`, "",
+    `| index file (MB) | | ${mb(s.fileBytes)} | |`, "",
   );
 }
 if (saved.build) {
   const b = saved.build;
   lines.push(
-    `Building past RAM: ${b.rows.toLocaleString("en")} × ${b.dims}-d binary → int8 with \`rescoreTo\`, adds of ${CHUNK.toLocaleString("en")} (generating the synthetic rows included). ${b.header}.`, "",
+    `Building past RAM: ${b.rows.toLocaleString("en")} × ${b.dims}-d binary → int8 with \`rescoreTo\`, adds of ${CHUNK.toLocaleString("en")} (generating the synthetic rows included)` +
+      `${b.rows < b.asked ? `; ${b.asked.toLocaleString("en")} were asked for, adding stopped at the time limit (--minutes)` : ""}. ${b.header}.`, "",
     "| Measure | Value |", "|:---|---:|",
     `| build time | ${b.seconds} s (${b.rowsPerSecond.toLocaleString("en")} rows/s) |`,
     `| int8 rows file | ${mb(b.fileBytes)} MB |`,
