@@ -39,8 +39,10 @@ export class RowFile implements RandomAccessSource {
   private pendingReads = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** Closes the descriptor and settles `closing`; set by close(), run once no read is in flight. */
+  private release: (() => void) | undefined;
 
-  private constructor(private readonly fs: Fs, private fd: number, readonly name: string, rowBytes: number) {
+  private constructor(private readonly fs: Fs, private readonly fd: number, readonly name: string, rowBytes: number) {
     this.tail = new Uint8Array(ROW_FILE_BLOCK_BYTES);
     this.staging = new Arena("Index.create");
     this.column = new DiskColumn({
@@ -157,7 +159,7 @@ export class RowFile implements RandomAccessSource {
         done += read;
       }
     } finally {
-      if (--this.pendingReads === 0 && this.closed) this.finishClose();
+      if (--this.pendingReads === 0) this.release?.();
     }
   }
 
@@ -174,17 +176,16 @@ export class RowFile implements RandomAccessSource {
 
   /** Closes the descriptor once no read is in flight (a closed number could be reused by another file). */
   close(): Promise<void> {
-    if (!this.closed) {
+    if (this.closing === undefined) {
       this.closed = true;
-      if (this.pendingReads === 0) this.finishClose();
+      this.closing = new Promise((resolve) => {
+        this.release = () => {
+          this.release = undefined;
+          this.fs.close(this.fd, () => resolve());
+        };
+      });
+      if (this.pendingReads === 0) this.release?.();
     }
-    return this.closing ?? Promise.resolve();
-  }
-
-  private finishClose(): void {
-    if (this.fd < 0) return;
-    const fd = this.fd;
-    this.fd = -1;
-    this.closing = new Promise((resolve) => this.fs.close(fd, () => resolve()));
+    return this.closing;
   }
 }
