@@ -172,7 +172,7 @@ describe("bad arguments", () => {
     await expect(Index.load(faissLike)).rejects.toThrow(/not a quantvec file/);
     await expect(Index.load(join(folder, "absent.qv"))).rejects.toThrow(/ENOENT/);
     await expect(Index.load(good, { thread: 2 } as never)).rejects.toThrow(/Index\.load: options has an unknown key "thread"; did you mean "threads"\?/);
-    await expect(Index.load(good, { rescoreFrom: "disk" } as never)).rejects.toThrow(/Index\.load: rescoreFrom must be "memory", got "disk"/);
+    await expect(Index.load(good, { rescoreFrom: "flash" } as never)).rejects.toThrow(/Index\.load: rescoreFrom must be "memory" \| "disk", got "flash"/);
     await expect(Index.load(good, { threads: 0 })).rejects.toThrow(RangeError);
     await expect(Index.load(good, "fast" as never)).rejects.toThrow(/Index\.load: options must be an object/);
   });
