@@ -486,6 +486,81 @@ export class Index {
   }
 
   /**
+   * The binary codes of the live rows with their ids, in the order the rows are stored: what
+   * `quantvec export --faiss` writes. The ids are read at the call; the codes are copied out
+   * about 1 MiB at a time as `codes` is iterated, and iterating throws if the index was changed
+   * since the call (an add, upsert, removal, compaction or dispose).
+   *
+   * @returns `ids`, one per live row, and `codes`: ceil(storedDims / 8) bytes per row in the same
+   *   order, MSB first, padding bits zero (sentence-transformers' "ubinary", faiss's binary codes).
+   * @throws TypeError when the index keeps no binary codes (neither precision nor rescore is "binary").
+   * @example
+   * const { ids, codes } = index.binaryCodes();
+   * await writeFaissBinary("codes.faiss", { dims: 8 * Math.ceil(index.storedDims / 8), count: ids.length, codes, ids });
+   */
+  binaryCodes(): { ids: Uint32Array; codes: Iterable<Uint8Array> } {
+    const caller = "index.binaryCodes";
+    this.live(caller);
+    if (this.binary === undefined) {
+      throw new TypeError(`${caller}: this index keeps no binary codes (precision ${this.precision}, rescore ${this.rescore})`);
+    }
+    const shards = [...this.shardList];
+    const width = this.widths.binary;
+    /** Runs of consecutive live rows: the segment, its first row and how many. */
+    function* liveRuns() {
+      for (const shard of shards) {
+        for (const segment of shard.store.segments) {
+          for (let r = 0; r < segment.count;) {
+            if (!shard.isAlive(segment.rowStart + r)) {
+              r++;
+              continue;
+            }
+            let count = 1;
+            while (r + count < segment.count && shard.isAlive(segment.rowStart + r + count)) count++;
+            yield { arena: shard.arena, segment, first: r, count };
+            r += count;
+          }
+        }
+      }
+    }
+    const ids = new Uint32Array(this.size);
+    let filled = 0;
+    for (const { arena, segment, first, count } of liveRuns()) {
+      ids.set(arena.u32.subarray((segment.ptr.ids >>> 2) + first, (segment.ptr.ids >>> 2) + first + count), filled);
+      filled += count;
+    }
+    const state = () => `${this.disposed} ${this.appendedRows} ${this.size} ${this.shardList.length}`;
+    const before = state();
+    const unchanged = () => {
+      if (state() !== before || this.shardList.some((shard, i) => shard !== shards[i])) {
+        throw new Error(`${caller}: the index changed while its codes were read; call binaryCodes() again`);
+      }
+    };
+    const batchRows = Math.max(1, Math.floor((1 << 20) / width));
+    function* codes() {
+      let batch = new Uint8Array(Math.min(batchRows, ids.length) * width);
+      let rows = 0;
+      for (const { arena, segment, first, count } of liveRuns()) {
+        for (let done = 0; done < count;) {
+          unchanged();
+          const n = Math.min(count - done, batchRows - rows);
+          const from = segment.ptr.binary + (first + done) * width;
+          batch.set(arena.u8.subarray(from, from + n * width), rows * width);
+          rows += n;
+          done += n;
+          if (rows === batchRows) {
+            yield batch;
+            batch = new Uint8Array(batch.length);
+            rows = 0;
+          }
+        }
+      }
+      if (rows > 0) yield batch.subarray(0, rows * width);
+    }
+    return { ids, codes: { [Symbol.iterator]: codes } };
+  }
+
+  /**
    * Reclaims the memory of removed rows: every shard that has some is copied, live rows only, into
    * a new memory of the size they need, and the old memory is released (`memoryBytes` goes down
    * when enough was removed). Results are identical before and after. It waits for the searches
