@@ -39,6 +39,11 @@ export class IdMap {
     return this.keys === undefined ? 0 : this.keys.byteLength + this.values!.byteLength;
   }
 
+  /** Live ids in the hash table, or undefined while ids are sorted (a loaded index checks it against its live rows). */
+  get hashedCount(): number | undefined {
+    return this.keys === undefined ? undefined : this.used;
+  }
+
   /** The live global row with `id`, or −1. */
   find(id: number): number {
     if (this.dense) return id < this.source.rows && this.source.isLive(id) ? id : -1;

@@ -11,7 +11,8 @@ export type { Precision, Quantized, QuantizeOptions, Ranges, RangesInput } from 
 export type { CalibrateOptions } from "./quantize.js";
 export type { TruncateOptions } from "./matryoshka.js";
 export { Index } from "./vector-index.js";
-export type { IndexOptions, RescorePrecision, ScanPrecision, SearchOptions, SearchResult } from "./vector-index.js";
+export { FileFormatError } from "./file/container.js";
+export type { IndexOptions, LoadOptions, RescorePrecision, ScanPrecision, SearchOptions, SearchResult } from "./vector-index.js";
 export { KernelBuffer, kernels } from "./kernels.js";
 export type { KernelName, TopK } from "./kernels.js";
 export type { QueryInput } from "./embeddings.js";

@@ -7,7 +7,7 @@ import type { ReadOptions } from "./cli/read-vectors.js";
 import type { TruncateOptions } from "./matryoshka.js";
 import type { CalibrateOptions, QuantizeOptions } from "./quantize.js";
 import type { FitRotationOptions } from "./rotation.js";
-import type { IndexOptions, SearchOptions } from "./vector-index.js";
+import type { IndexOptions, LoadOptions, SearchOptions } from "./vector-index.js";
 import type { ReadyOptions } from "./wasm.js";
 
 /**
@@ -87,6 +87,8 @@ export const INDEX_OPTION_KEYS: OptionKeys<IndexOptions> = {
   dims: true, precision: true, rescore: true, truncateTo: true, normalize: true, ranges: true, maxMemoryBytes: true, shardBytes: true,
   threads: true, rotation: true,
 };
+/** `Index.load`. */
+export const LOAD_OPTION_KEYS: OptionKeys<LoadOptions> = { threads: true, rescoreFrom: true };
 /** `index.search` and `index.searchBatch`. */
 export const SEARCH_OPTION_KEYS: OptionKeys<SearchOptions> = { k: true, rescoreMultiplier: true, filter: true };
 /** `ready`. */

@@ -91,6 +91,24 @@ export class Shard {
     this.liveRows += to - from;
   }
 
+  /** A copy of the live bits of rows 0 … rows − 1 (bit r, LSB first; bits past them zero). */
+  liveBits(rows: number): Uint8Array {
+    const bits = this.alive.slice(0, Math.ceil(rows / 8));
+    if (rows % 8 !== 0) bits[bits.length - 1] &= (1 << (rows % 8)) - 1;
+    return bits;
+  }
+
+  /** Records rows 0 … rows − 1, just committed to an empty shard, as live where `bitmap` says and removed elsewhere. */
+  restoreLive(rows: number, bitmap: Uint8Array): void {
+    this.appended(0, rows);
+    for (let row = 0; row < rows; row++) {
+      if ((bitmap[row >> 3] & (1 << (row & 7))) === 0) {
+        this.remove(row);
+        this.kill(row);
+      }
+    }
+  }
+
   /** Takes `row` out of the index as it is seen from now on; `kill` later clears it for the scans. */
   remove(row: number): void {
     this.alive[row >> 3] &= ~(1 << (row & 7));

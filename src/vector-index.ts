@@ -11,12 +11,16 @@ import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec } f
 import { type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
-import { INDEX_OPTION_KEYS, readOptions, SEARCH_OPTION_KEYS } from "./options.js";
-import { prepareVectors, type Rotation, type VectorPipeline, vectorPipeline } from "./rotation.js";
+import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, type SectionInfo, writeContainer } from "./file/container.js";
+import {
+  INDEX_FORMAT, INDEX_VERSION, type IndexMeta, type IndexPlan, indexSections, MAX_SAVED_SHARDS, META_TAG, readIndexPlan, readLiveBitmap, ROTATION_TAG, type SavedShard, shardTag,
+} from "./file/index-file.js";
+import { INDEX_OPTION_KEYS, LOAD_OPTION_KEYS, readOptions, SEARCH_OPTION_KEYS } from "./options.js";
+import { prepareVectors, Rotation, type VectorPipeline, vectorPipeline } from "./rotation.js";
 import { type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js";
 import { mergeCandidates, type Located } from "./scan.js";
 import { headroomFor, Shard, type ShardScan } from "./shard.js";
-import { type ColumnWidths, lastStartingBy, type Slot } from "./store.js";
+import { type Column, type ColumnWidths, lastStartingBy, type Slot } from "./store.js";
 import type { KernelPath } from "./relaxed.js";
 import { buildFor, compile, MAX_MEMORY_BYTES, type MemoryBudget, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
 
@@ -51,6 +55,14 @@ export interface IndexOptions {
    * saying why, where shared memory or workers are unavailable.
    */
   threads?: number | "auto";
+}
+
+/** Options of `Index.load`. */
+export interface LoadOptions {
+  /** Threads that scan, as for `Index.create` (the file does not fix it); default 1. */
+  threads?: number | "auto";
+  /** Where the rescoring codes go: "memory" (default, and for now the only choice) reads them into the index. */
+  rescoreFrom?: "memory";
 }
 
 /** Allowed ids: an iterable of them (`Set`, array, `Uint32Array`, …) or a predicate. */
@@ -98,6 +110,9 @@ const MIN_AUTO_CALIBRATION_ROWS = 100;
  * (about 0.3 ms of scanning): handing rows to a worker and back costs about 0.1 ms.
  */
 const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
+
+/** Bytes of a column handed to the writer at once by `save` (a view of the shard's memory). */
+const SAVE_PIECE_BYTES = 8 * 1024 * 1024;
 
 /** Queries scanned together in one pass over the rows by searchBatch. */
 const QUERY_BLOCK = 32;
@@ -213,7 +228,65 @@ export class Index {
    */
   static async create(options: IndexOptions): Promise<Index> {
     const caller = "Index.create";
-    options = readOptions(caller, options, INDEX_OPTION_KEYS, "an object with dims and precision") as IndexOptions;
+    return Index.construct(caller, readOptions(caller, options, INDEX_OPTION_KEYS, "an object with dims and precision") as IndexOptions);
+  }
+
+  /**
+   * Loads an index written by `index.save`: the same options, ids, removals, shards and codes, so
+   * every search returns exactly what the saved index returned. The whole file is verified on the
+   * way in; a load that fails leaves nothing behind.
+   *
+   * @param source a file path (Node), a Uint8Array or ArrayBuffer, a Blob or File, or a
+   *   ReadableStream<Uint8Array> (a fetch body).
+   * @param options `threads` (as for `Index.create`; the file does not fix it) and `rescoreFrom`
+   *   ("memory": the rescoring codes are read into memory, the default and for now the only choice).
+   * @returns a promise of the index.
+   * @throws (rejects) TypeError/RangeError for a bad source or options; FileFormatError (naming the
+   *   file and the section) for a file that is not a quantvec index, was written by a newer version,
+   *   is truncated, extended or corrupt anywhere; RangeError when memory runs out (maxMemoryBytes).
+   * @example
+   * await index.save("vectors.qv");
+   * const again = await Index.load("vectors.qv", { threads: 2 });
+   */
+  static async load(source: ContainerSource, options: LoadOptions = {}): Promise<Index> {
+    const caller = "Index.load";
+    options = readOptions(caller, options, LOAD_OPTION_KEYS, "an object like { threads: 2 }");
+    if (options.threads !== undefined && options.threads !== "auto") checkInteger(caller, "threads (a count or \"auto\")", options.threads, 1, 256);
+    checkChoice(caller, "rescoreFrom", options.rescoreFrom ?? "memory", ["memory"] as const);
+    await ready();
+    const file = await openContainer(source, { caller });
+    let index: Index | undefined;
+    try {
+      const plan = await readIndexPlan(file, caller);
+      const { meta } = plan;
+      const formatError = (tag: string) => (error: unknown) => {
+        if (error instanceof TypeError || error instanceof RangeError) throw new FileFormatError(caller, file.name, `section ${JSON.stringify(tag)}`, error.message);
+        throw error;
+      };
+      let rotation: Rotation | undefined;
+      if (meta.rotation !== undefined) {
+        try {
+          rotation = new Rotation(meta.rotation.method, meta.rotation.inputDims, meta.rotation.outputDims, plan.rotation!);
+        } catch (error) {
+          formatError(ROTATION_TAG)(error);
+        }
+      }
+      index = await Index.construct(caller, {
+        dims: meta.dims, precision: meta.precision, rescore: meta.rescore, rotation, truncateTo: meta.storedDims, normalize: meta.normalize,
+        ranges: meta.ranges, maxMemoryBytes: meta.maxMemoryBytes, shardBytes: meta.shardBytes, threads: options.threads,
+      }).catch(formatError(META_TAG));
+      await index.restore(caller, file, plan);
+      return index;
+    } catch (error) {
+      index?.dispose();
+      throw error;
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Index.create after its options were read: checks them, compiles, starts the threads. */
+  private static async construct(caller: string, options: IndexOptions): Promise<Index> {
     const dims = checkInteger(caller, "dims", options.dims, 1, MAX_DIMS);
     const precision = checkChoice(caller, "precision", options.precision, ["binary", "int8", "float32"] as const);
     const rescore = checkChoice(
@@ -626,6 +699,45 @@ export class Index {
     return this.enqueueSearch(caller, rows, k, multiplier, this.snapshot(caller, filter));
   }
 
+  /**
+   * Writes the index to a file or stream: options, rotation, ranges, ids, removals, every shard's
+   * codes, checksummed (docs/FORMAT.md). The file holds the index as it is when `save` is called;
+   * adds, removals and searches may go on meanwhile (compactions wait). The codes stream out of the
+   * index's memory: no copy of the index is made.
+   *
+   * @param target a file path (Node: written to a temporary file beside it, flushed, then renamed
+   *   over it, so the path never holds a partial file) or a WritableStream<Uint8Array> (closed at
+   *   the end, aborted on failure).
+   * @returns a promise that resolves once every byte is written (and, for a path, durable).
+   * @throws (rejects) TypeError for another target; RangeError for an index of more than 255
+   *   shards; the target's I/O errors (the path then keeps its old content).
+   * @example
+   * await index.save("vectors.qv");
+   * const again = await Index.load("vectors.qv");
+   */
+  async save(target: string | WritableStream<Uint8Array>): Promise<void> {
+    const caller = "index.save";
+    this.live(caller);
+    if (typeof target !== "string" && !(typeof WritableStream === "function" && target instanceof WritableStream)) {
+      throw new TypeError(`${caller}: target must be a file path or a WritableStream<Uint8Array>, got ${describe(target)}`);
+    }
+    if (this.shardList.length > MAX_SAVED_SHARDS) {
+      throw new RangeError(`${caller}: the index has ${this.shardList.length} shards; a file holds at most ${MAX_SAVED_SHARDS} (use a larger shardBytes)`);
+    }
+    const shards = this.shardList.map((shard) => this.savedShard(shard));
+    const meta: IndexMeta = {
+      format: INDEX_FORMAT, version: INDEX_VERSION, dims: this.dims, storedDims: this.storedDims,
+      precision: this.precision, rescore: this.rescore, normalize: this.normalize,
+      ...(this.rotation && { rotation: { method: this.rotation.method, inputDims: this.rotation.inputDims, outputDims: this.rotation.outputDims } }),
+      ...(this.int8 && { ranges: { min: Array.from(this.int8.ranges.min), max: Array.from(this.int8.ranges.max) } }),
+      ...(this.budget.limit < Number.MAX_SAFE_INTEGER && { maxMemoryBytes: this.budget.limit }),
+      shardBytes: this.shardBytes, nextId: this.ids.nextId,
+      shards: this.shardList.map((shard, s) => ({ rows: shards[s].rows, live: shard.liveRows })),
+    };
+    const sections = indexSections(meta, this.rotation?.matrix, shards);
+    await this.enqueue(() => writeContainer(target, sections, { caller }));
+  }
+
   /** Frees the index's memory. Every later call throws; pending searches reject; disposing twice is harmless. */
   dispose(): void {
     this.disposed = true;
@@ -713,6 +825,91 @@ export class Index {
   /** Bytes a row takes in a shard: its columns and its live bit. */
   private get bytesPerRow(): number {
     return this.bytesPerVector + 4 + 1 / 8;
+  }
+
+  /**
+   * A shard as `save` writes it: its rows and live bits as they are now, and its columns as views
+   * of its memory, taken piece by piece as the writer asks (the memory may grow meanwhile).
+   */
+  private savedShard(shard: Shard): SavedShard {
+    const rows = shard.rows;
+    const columns = { ids: "ids", scan: this.precision, rescore: this.rescore } as const;
+    const widths = this.widths;
+    return {
+      rows,
+      live: shard.liveBits(rows),
+      *column(section) {
+        const column = columns[section];
+        if (column === "none") return;
+        for (const segment of shard.store.segments) {
+          if (segment.rowStart >= rows) break;
+          const start = segment.ptr[column];
+          const end = start + Math.min(segment.count, rows - segment.rowStart) * widths[column];
+          for (let at = start; at < end; at += SAVE_PIECE_BYTES) yield shard.arena.u8.subarray(at, Math.min(at + SAVE_PIECE_BYTES, end));
+        }
+      },
+    };
+  }
+
+  /**
+   * Fills a newly constructed index with the shards of a file whose sections `plan` has checked:
+   * each shard's memory is allocated in full first, then its columns are read straight into it.
+   */
+  private async restore(caller: string, file: ContainerReader, plan: IndexPlan): Promise<void> {
+    let offset = 0;
+    for (const [s, saved] of plan.meta.shards.entries()) {
+      let shard = this.shardList[0];
+      if (s > 0) {
+        shard = this.newShard(caller);
+        shard.offset = offset;
+        this.shardList.push(shard);
+        if (this.threads > 1) await shard.startWorkers(caller, this.threads - 1).catch(() => {});
+      }
+      const sections = plan.shards[s];
+      if (saved.rows > 0) {
+        const slots = shard.store.reserve(caller, saved.rows);
+        const segment = slots[0].segment; // an empty store reserves one segment for all rows
+        // Every column is allocated before the first read: the memory does not grow under a read.
+        const region = (column: Column) => shard.arena.u8.subarray(segment.ptr[column], segment.ptr[column] + saved.rows * this.widths[column]);
+        await file.readInto(sections.ids!.tag, region("ids"));
+        await file.readInto(sections.scan!.tag, region(this.precision));
+        if (this.rescore !== "none") await this.loadRescoreColumn(file, sections.rescore!, region(this.rescore));
+        const live = await readLiveBitmap(file, caller, sections.live!.tag, saved.rows, saved.live);
+        shard.store.commit(slots);
+        shard.restoreLive(saved.rows, live);
+      }
+      offset += saved.rows;
+    }
+    this.ids.nextId = plan.meta.nextId;
+    this.checkRestoredIds(caller, file, plan);
+  }
+
+  /**
+   * Where the rescoring codes go on load: read whole into the shard's memory, every 4 KiB block
+   * verified. (Leaving them in the file, to read candidates' rows on demand, branches here.)
+   */
+  private async loadRescoreColumn(file: ContainerReader, section: SectionInfo, target: Uint8Array): Promise<void> {
+    await file.readInto(section.tag, target);
+  }
+
+  /** Rebuilds the id map from the loaded rows; every id below nextId, no live id twice. */
+  private checkRestoredIds(caller: string, file: ContainerReader, plan: IndexPlan): void {
+    const fail = (problem: string): never => {
+      throw new FileFormatError(caller, file.name, `sections "${shardTag("ids", 0)}"…"${shardTag("ids", plan.meta.shards.length - 1)}"`, problem);
+    };
+    for (const [s, shard] of this.shardList.entries()) {
+      for (const segment of shard.store.segments) {
+        const u32 = shard.arena.u32;
+        const first = segment.ptr.ids >>> 2;
+        for (let r = 0; r < segment.count; r++) {
+          if (u32[first + r] >= plan.meta.nextId) fail(`shard ${s} row ${r} has id ${u32[first + r]}, not below the next id ${plan.meta.nextId} the metadata gives`);
+        }
+      }
+    }
+    this.ids.rebuild();
+    const live = this.size;
+    const mapped = this.ids.hashedCount;
+    if (mapped !== undefined && mapped !== live) fail(`${live - mapped} live ids appear twice`);
   }
 
   private newShard(caller: string): Shard {
@@ -920,8 +1117,13 @@ export class Index {
 
   /** Queues a search behind the ones called before it (they share scratch memory and workers). */
   private enqueueSearch(caller: string, queries: Float32Array[], k: number, multiplier: number, snapshot: Snapshot): Promise<SearchResult[]> {
+    return this.enqueue(() => this.runSearch(caller, queries, k, multiplier, snapshot));
+  }
+
+  /** Runs `task` after the searches (and saves) called before it; removals and compactions called later wait for it. */
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
     this.pending++;
-    const run = this.queue.then(() => this.runSearch(caller, queries, k, multiplier, snapshot));
+    const run = this.queue.then(task);
     this.queue = run.catch(() => {}).finally(() => this.pending--);
     return run;
   }

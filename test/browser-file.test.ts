@@ -1,7 +1,9 @@
 // The file layer in a real browser: headless Chromium loads dist/ as ES modules, writes a
 // container to a WritableStream, reads it back from a Blob and from a ReadableStream (whole
 // sections and rows of a blocked section), rejects a flipped byte, and round-trips a faiss file —
-// with no Node module anywhere. Needs Debian's chromium (.ci/run installs it); skipped loudly without.
+// with no Node module anywhere. An index saved in Node loads in the browser from a Blob and from
+// a fetch body and answers as in Node; saved in the browser to a WritableStream, it loads back in
+// the browser and in Node. Needs Debian's chromium (.ci/run installs it); skipped loudly without.
 
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -9,7 +11,8 @@ import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { randomInts, rng } from "./helpers.js";
+import { Index } from "../src/index.js";
+import { randomInts, randomNormal, rng } from "./helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -52,14 +55,38 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>quantvec files</title>
     out.faiss = { kind: faiss.kind, same: faiss.codes.every((b, i) => b === codeBytes[i]), ids: Array.from(faiss.ids.subarray(0, 3), Number) };
     return out;
   };
+  window.indexChecks = async ({ queries }) => {
+    const { Index } = await import("./dist/index.js");
+    const plain = (list) => list.map((r) => ({ ids: Array.from(r.ids), scores: Array.from(r.scores) }));
+    const answer = async (index) => plain(await index.searchBatch(queries, { k: 10 }));
+    const out = {};
+    const fromBlob = await Index.load(await (await fetch("./index.qv")).blob());
+    out.fromBlob = await answer(fromBlob);
+    const fromStream = await Index.load((await fetch("./index.qv")).body);
+    out.fromStream = await answer(fromStream);
+    out.shards = fromStream.shards;
+    const chunks = [];
+    await fromBlob.save(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
+    const again = await Index.load(new Blob(chunks));
+    out.savedInBrowser = await answer(again);
+    out.saved = Array.from(new Uint8Array(await new Blob(chunks).arrayBuffer()));
+    for (const index of [fromBlob, fromStream, again]) index.dispose();
+    return out;
+  };
   window.checksLoaded = true;
 </script>`;
 
 const TYPES: Record<string, string> = { ".js": "text/javascript", ".html": "text/html", ".map": "application/json" };
 
-function serve(): Promise<{ server: Server; origin: string }> {
+/** Serves PAGE, dist/ and `files` (name → bytes). */
+function serve(files: Map<string, Uint8Array> = new Map()): Promise<{ server: Server; origin: string }> {
   const server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0].slice(1);
+    if (files.has(path)) {
+      response.writeHead(200, { "Content-Type": "application/octet-stream" });
+      response.end(files.get(path));
+      return;
+    }
     const file = normalize(join(ROOT, path));
     if (path !== "page.html" && (!path.startsWith("dist/") || !file.startsWith(join(ROOT, "dist")) || !existsSync(file))) {
       response.writeHead(404).end();
@@ -77,8 +104,9 @@ describe.skipIf(!hasChromium)("file layer in headless Chromium", () => {
   let browser: Browser;
   let server: Server;
   let origin: string;
+  const files = new Map<string, Uint8Array>();
   beforeAll(async () => {
-    ({ server, origin } = await serve());
+    ({ server, origin } = await serve(files));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -110,5 +138,42 @@ describe.skipIf(!hasChromium)("file layer in headless Chromium", () => {
     }
     expect(out.corrupt).toMatch(/"corrupt\.qv": section "CODE" block \d+: checksum mismatch/);
     expect(out.faiss).toEqual({ kind: "IndexBinaryIDMap", same: true, ids: [499 * 3, 0, 85 * 3] });
+  });
+
+  it("an index saved in Node loads from a Blob and a fetch body with Node's answers; saved to a WritableStream in the browser, it loads back", async () => {
+    const random = rng(31);
+    const dims = 48;
+    const index = await Index.create({ dims, precision: "binary", rescore: "int8", shardBytes: 192 * 1024 });
+    const rows = Array.from({ length: 5000 }, (_, i) => (i % 7 === 6 ? randomNormal(rng(i - 1), dims) : randomNormal(rng(i), dims)));
+    index.add(rows);
+    index.remove([1, 2, 3, 4000]);
+    index.upsert([rows[10]], [20]);
+    expect(index.shards).toBeGreaterThan(1);
+    const chunks: Uint8Array[] = [];
+    await index.save(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
+    files.set("index.qv", new Uint8Array(await new Blob(chunks).arrayBuffer()));
+    const queries = [...Array.from({ length: 5 }, () => Array.from(randomNormal(random, dims))), Array.from(rows[13])];
+    const plain = (list: Array<{ ids: Uint32Array; scores: Float32Array }>) => list.map((r) => ({ ids: Array.from(r.ids), scores: Array.from(r.scores) }));
+    const want = plain(await index.searchBatch(queries, { k: 10 }));
+    index.dispose();
+
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${origin}/page.html`);
+    await page.waitForFunction(() => (window as unknown as { checksLoaded?: boolean }).checksLoaded === true, undefined, { timeout: 20_000 });
+    const out = await page.evaluate((arg) => (window as unknown as { indexChecks: (a: unknown) => Promise<Record<string, any>> }).indexChecks(arg), { queries });
+    await page.close();
+    expect(errors).toEqual([]);
+    expect(out.shards).toBeGreaterThan(1);
+    expect(out.fromBlob).toEqual(want);
+    expect(out.fromStream).toEqual(want);
+    expect(out.savedInBrowser).toEqual(want);
+    const original = files.get("index.qv")!;
+    const sameBytes = out.saved.length === original.length && (out.saved as number[]).every((byte, i) => byte === original[i]);
+    expect(sameBytes, "the same index makes the same bytes").toBe(true);
+    const loadedInNode = await Index.load(Uint8Array.from(out.saved));
+    expect(plain(await loadedInNode.searchBatch(queries, { k: 10 }))).toEqual(want);
+    loadedInNode.dispose();
   });
 });
