@@ -11,7 +11,7 @@ import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec } f
 import { type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
-import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, type SectionInfo, writeContainer } from "./file/container.js";
+import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, type SectionInfo, type SectionInput, writeContainer } from "./file/container.js";
 import {
   INDEX_FORMAT, INDEX_VERSION, type IndexMeta, type IndexPlan, indexSections, MAX_SAVED_SHARDS, META_TAG, readIndexPlan, readLiveBitmap, ROTATION_TAG, type SavedShard, shardTag,
 } from "./file/index-file.js";
@@ -709,13 +709,15 @@ export class Index {
    *   over it, so the path never holds a partial file) or a WritableStream<Uint8Array> (closed at
    *   the end, aborted on failure).
    * @returns a promise that resolves once every byte is written (and, for a path, durable).
+   * @param extraSections @internal for layers over the index (TextIndex): non-critical sections
+   *   written after the index's own, which Index.load skips.
    * @throws (rejects) TypeError for another target; RangeError for an index of more than 255
    *   shards; the target's I/O errors (the path then keeps its old content).
    * @example
    * await index.save("vectors.qv");
    * const again = await Index.load("vectors.qv");
    */
-  async save(target: string | WritableStream<Uint8Array>): Promise<void> {
+  async save(target: string | WritableStream<Uint8Array>, extraSections: readonly SectionInput[] = []): Promise<void> {
     const caller = "index.save";
     this.live(caller);
     if (typeof target !== "string" && !(typeof WritableStream === "function" && target instanceof WritableStream)) {
@@ -734,7 +736,7 @@ export class Index {
       shardBytes: this.shardBytes, nextId: this.ids.nextId,
       shards: this.shardList.map((shard, s) => ({ rows: shards[s].rows, live: shard.liveRows })),
     };
-    const sections = indexSections(meta, this.rotation?.matrix, shards);
+    const sections = [...indexSections(meta, this.rotation?.matrix, shards), ...extraSections];
     await this.enqueue(() => writeContainer(target, sections, { caller }));
   }
 
