@@ -5,7 +5,7 @@ import { type Matrix, toMatrix } from "./embeddings.js";
 import { describe } from "./errors.js";
 import { type ContainerSource, FileFormatError, openContainer } from "./file/container.js";
 import { decodeTextSection, type EmbedderRecord, encodeTextSection, TEXT_TAG, type TextSection } from "./file/text-section.js";
-import { readOptions } from "./options.js";
+import { LOAD_OPTION_KEYS, readOptions } from "./options.js";
 import { Index, type IndexOptions, type LoadOptions, type SearchOptions } from "./vector-index.js";
 import { ready } from "./wasm.js";
 
@@ -214,8 +214,7 @@ export class TextIndex {
    */
   static async load(source: ContainerSource, options: TextLoadOptions): Promise<TextIndex> {
     const caller = "TextIndex.load";
-    const { embedder, threads, rescoreFrom } = readOptions<TextLoadOptions>(
-      caller, options, { embedder: true, threads: true, rescoreFrom: true }, "an object like { embedder }");
+    const { embedder, ...loadOptions } = readOptions<TextLoadOptions>(caller, options, { ...LOAD_OPTION_KEYS, embedder: true }, "an object like { embedder }");
     checkEmbedder(caller, embedder!);
     // A stream can be read once: one branch for the text section, one for the Index.
     let indexSource = source;
@@ -223,7 +222,7 @@ export class TextIndex {
     const section = await readTextSection(caller, source);
     const name = fileName(source);
     checkSameEmbedder(caller, name, section.embedder, embedder!);
-    const index = await Index.load(indexSource, { ...(threads !== undefined && { threads }), ...(rescoreFrom !== undefined && { rescoreFrom }) });
+    const index = await Index.load(indexSource, loadOptions);
     const missing = section.ids.findIndex((id) => !index.has(id));
     const mismatch = index.dims !== section.embedder.dims ? `the index has ${index.dims} dims, the embedder that built it ${section.embedder.dims}`
       : index.size !== section.ids.length ? `the index holds ${index.size} vectors, the text section ${section.ids.length} keys`
