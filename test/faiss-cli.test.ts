@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeFaissBinary } from "../src/file/faiss.js";
+import { readFaissBinary, writeFaissBinary } from "../src/file/faiss.js";
 import { Index, quantize } from "../src/index.js";
 import * as reference from "../src/reference.js";
 import { faissVersion, hasFaiss, python, SEARCH, vectorsOf, warnWithoutFaiss, WRITE } from "./faiss-python.js";
@@ -125,7 +125,12 @@ describe.skipIf(!hasFaiss)(`quantvec export → faiss ${faissVersion}`, () => {
     // Truncation keeps the first dimensions; normalizing does not change a sign.
     const codes = quantize(live.map((row) => vectors[row].subarray(0, bits)), "ubinary").data;
     const liveIds = live.map((row) => ids?.[row] ?? row);
-    const queryVectors = vectorsOf(99, 20, dims);
+    // Every code and id in the file, read back; then random queries and, so that every id is
+    // checked through faiss too, one query per 50 rows that is a stored vector itself.
+    const read = await readFaissBinary(at("exported.faiss"));
+    expect(firstDifference(read.codes, codes)).toBe(-1);
+    expect(read.ids === undefined ? undefined : firstDifference(Array.from(read.ids, Number), liveIds)).toBe(customIds ? -1 : undefined);
+    const queryVectors = [...vectorsOf(99, 20, dims), ...live.filter((_, i) => i % 50 === 7).map((row) => vectors[row])];
     const queryCodes = queryVectors.map((v) => quantize([v.subarray(0, bits)], "ubinary").data);
 
     const k = 10;
@@ -134,6 +139,9 @@ describe.skipIf(!hasFaiss)(`quantvec export → faiss ${faissVersion}`, () => {
     const ours = await quantvecSearch(index, queryVectors, k);
     expect(ours).toEqual(bruteForce(codes, liveIds, queryCodes, k));
     expectAgreement(faiss, ours, distancesById(codes, liveIds, queryCodes));
+    live.filter((_, i) => i % 50 === 7).forEach((row, j) => {
+      expect([faiss.distances[20 + j][0], faiss.ids[20 + j][0]], `a stored vector finds itself in faiss`).toEqual([0, BigInt(ids?.[row] ?? row)]);
+    });
     index.dispose();
   });
 
@@ -174,11 +182,20 @@ describe.skipIf(!hasFaiss)(`faiss ${faissVersion} → quantvec import`, () => {
 
     const index = await Index.load(out);
     expect([index.size, index.dims, index.precision, index.rescore]).toEqual([count, dims, "binary", "none"]);
+    // Every code under its id, in faiss's order; then random queries and one stored code per 100 rows.
+    const held = index.binaryCodes();
+    expect(firstDifference(held.ids, ids)).toBe(-1);
+    expect(firstDifference(Buffer.concat([...held.codes]), codes)).toBe(-1);
     const queryCodes = quantize(vectorsOf(13, 20, dims), "ubinary").data;
-    const queries = Array.from({ length: 20 }, (_, q) => queryCodes.subarray(q * 24, (q + 1) * 24));
+    const selfRows = ids.map((_, row) => row).filter((row) => row % 100 === 7);
+    const queries = [
+      ...Array.from({ length: 20 }, (_, q) => queryCodes.subarray(q * 24, (q + 1) * 24)),
+      ...selfRows.map((row) => codes.subarray(row * 24, (row + 1) * 24)),
+    ];
     const k = 10;
     const ours = await quantvecSearch(index, queries.map((code) => signsOf(code, dims)), k);
     expect(ours).toEqual(bruteForce(codes, ids, queries, k));
+    selfRows.forEach((row, j) => expect([ours.distances[20 + j][0], ours.ids[20 + j][0]]).toEqual([0, BigInt(ids[row])]));
     expectAgreement(faissSearch(faissFile, queries, k), ours, distancesById(codes, ids, queries));
     index.dispose();
   });
