@@ -12,7 +12,7 @@ import { Writable } from "node:stream";
 import { env } from "@huggingface/transformers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Progress } from "../src/cli/progress.js";
-import { calibrate, type Matrix } from "../src/index.js";
+import { calibrate, type Matrix, TextIndex } from "../src/index.js";
 import { transformersEmbedder } from "../src/transformers.js";
 import { bruteForceSearch } from "./brute-force.js";
 import { forbidNetwork, makeFixtureModel } from "./fixture-model.js";
@@ -104,6 +104,21 @@ describe("quantvec index → quantvec search on the Fiori texts (fixture model, 
     expect(hits.map((hit) => hit.key).sort()).toEqual([1, 3, 4]);
     expect(hits[0].key).toBe(3);
     expect(hits.every((hit) => hit.text === undefined)).toBe(true);
+  });
+
+  it("the embedder's settings are recorded, and search embeds the query with them", async () => {
+    const settings = { pooling: "cls", prefixes: { query: "q: ", document: "d: " }, matryoshka: { dims: 64, layerNorm: true } } as const;
+    const built = await runCli("index", at("docs.txt"), "--model", modelDir, "--out", at("settings.qv"), "--pooling", "cls",
+      "--query-prefix", "q: ", "--document-prefix", "d: ", "--matryoshka", "64", "--truncate", "32", "--rescore", "float32");
+    expect(built.code).toBe(0);
+    expect(built.stdout).toMatch(/\(binary → float32, 32 of 64 dims\)/);
+    expect((await TextIndex.inspect(at("settings.qv"))).embedder).toEqual({ model: modelDir, dims: 64, normalize: true, ...settings });
+    const query = "deploy the application";
+    const run = await runCli("search", at("settings.qv"), query, "--json");
+    expect(run.code).toBe(0);
+    const same = await TextIndex.load(at("settings.qv"), { embedder: await transformersEmbedder(modelDir, settings) });
+    expect((JSON.parse(run.stdout) as { hits: JsonHit[] }).hits.map(({ rank: _, ...hit }) => hit)).toEqual(await same.search(query));
+    same.dispose();
   });
 });
 
