@@ -17,4 +17,4 @@ export { KernelBuffer, kernels } from "./kernels.js";
 export type { KernelName, TopK } from "./kernels.js";
 export type { QueryInput } from "./embeddings.js";
 export { TextIndex } from "./text-index.js";
-export type { TextAddOptions, TextEmbedder, TextIndexOptions, TextKey, TextSearchHit, TextSearchOptions } from "./text-index.js";
+export type { EmbedderRecord, TextAddOptions, TextEmbedder, TextIndexInfo, TextIndexOptions, TextKey, TextLoadOptions, TextSearchHit, TextSearchOptions } from "./text-index.js";

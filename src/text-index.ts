@@ -3,18 +3,31 @@
 
 import { type Matrix, toMatrix } from "./embeddings.js";
 import { describe } from "./errors.js";
-import { readOptions } from "./options.js";
-import { Index, type IndexOptions, type SearchOptions } from "./vector-index.js";
+import { type ContainerSource, FileFormatError, openContainer } from "./file/container.js";
+import { decodeTextSection, type EmbedderRecord, encodeTextSection, TEXT_TAG, type TextSection } from "./file/text-section.js";
+import { LOAD_OPTION_KEYS, readOptions } from "./options.js";
+import { Index, type IndexOptions, type LoadOptions, type SearchOptions } from "./vector-index.js";
+import { ready } from "./wasm.js";
+
+export type { EmbedderRecord } from "./file/text-section.js";
 
 /**
  * Anything that turns texts into vectors of a fixed length: `transformersEmbedder` from
  * `quantvec/transformers`, or your own (another model, a remote API).
  */
 export interface TextEmbedder {
-  /** What produced the vectors (a model id or folder); for messages and, later, index files. */
+  /** What produced the vectors (a model id or folder); for messages, and recorded by `TextIndex.save`. */
   readonly model: string;
   /** Length of every vector it returns. */
   readonly dims: number;
+  /** Token pooling, if the embedder has such a setting (`transformersEmbedder` does); recorded by `save`. */
+  readonly pooling?: string;
+  /** Whether vectors are L2-normalized, if the embedder says; recorded by `save`. */
+  readonly normalize?: boolean;
+  /** Query and document prefixes, if any; recorded by `save`. */
+  readonly prefixes?: { readonly query: string; readonly document: string };
+  /** Matryoshka settings, if any; recorded by `save`. */
+  readonly matryoshka?: { readonly dims: number; readonly layerNorm: boolean };
   /** One row per text, in order. */
   embedDocuments(texts: readonly string[]): Promise<Matrix>;
   /** One row for the query (query-side prefixes, if any, applied). */
@@ -28,6 +41,27 @@ export type TextKey = string | number;
 export interface TextIndexOptions extends Omit<IndexOptions, "dims"> {
   /** Turns texts into vectors; its `dims` becomes the index's. */
   embedder: TextEmbedder;
+  /**
+   * Characters kept of each text, returned by `search` as `text` and saved with the index (to
+   * show results without the corpus at hand); default 0, none.
+   */
+  keepText?: number;
+}
+
+/** Options of {@link TextIndex.load}: the embedder to search with, and the Index's load options. */
+export interface TextLoadOptions extends LoadOptions {
+  /** Must be the embedder the index was built with (same model and settings, see {@link TextIndex.inspect}). */
+  embedder: TextEmbedder;
+}
+
+/** What {@link TextIndex.inspect} reads from a saved text index without loading it. */
+export interface TextIndexInfo {
+  /** The embedder it was built with: pass one with these settings to {@link TextIndex.load}. */
+  embedder: EmbedderRecord;
+  /** Texts it holds. */
+  size: number;
+  /** Characters kept of each text (0: none). */
+  keepText: number;
 }
 
 /** Options of {@link TextIndex.add}. */
@@ -49,6 +83,8 @@ export interface TextSearchHit {
   key: TextKey;
   /** The Index's score for this document (higher is better; see README "What a score means"). */
   score: number;
+  /** The start of the text (its first `keepText` characters), when the index keeps it. */
+  text?: string;
 }
 
 const DEFAULT_BATCH = 64;
@@ -107,12 +143,17 @@ export class TextIndex {
   // Keys to the Index's ids and back; ids are handed out in order and never reused.
   private readonly idOfKey = new Map<TextKey, number>();
   private readonly keyOfId = new Map<number, TextKey>();
+  /** The kept start of each text, by id (keepText > 0). */
+  private readonly textOfId = new Map<number, string>();
   private nextId = 0;
   private nextDefaultKey = 0;
+  /** Characters kept of each text. */
+  readonly keepText: number;
 
-  private constructor(embedder: TextEmbedder, index: Index) {
+  private constructor(embedder: TextEmbedder, index: Index, keepText: number) {
     this.embedder = embedder;
     this.index = index;
+    this.keepText = keepText;
   }
 
   /**
@@ -129,19 +170,99 @@ export class TextIndex {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${caller}: options is ${describe(options)}; expected { embedder, precision, … }`);
     }
-    const { embedder, ...indexOptions } = options;
-    if (typeof embedder !== "object" || embedder === null ||
-      typeof embedder.embedDocuments !== "function" || typeof embedder.embedQuery !== "function") {
-      throw new TypeError(`${caller}: embedder is ${describe(embedder)}; expected { model, dims, embedDocuments(texts), embedQuery(text) }`);
-    }
-    if (!Number.isInteger(embedder.dims) || embedder.dims < 1) {
-      throw new RangeError(`${caller}: embedder.dims is ${describe(embedder.dims)}; expected a positive integer`);
+    const { embedder, keepText = 0, ...indexOptions } = options;
+    checkEmbedder(caller, embedder);
+    if (!Number.isSafeInteger(keepText) || keepText < 0) {
+      throw new RangeError(`${caller}: options.keepText is ${describe(keepText)}; expected an integer ≥ 0 (characters kept of each text)`);
     }
     if ("dims" in indexOptions) {
       throw new TypeError(`${caller}: options.dims is not allowed; the index takes its dims from the embedder (${embedder.dims})`);
     }
     const index = await Index.create({ ...indexOptions, dims: embedder.dims });
-    return new TextIndex(embedder, index);
+    return new TextIndex(embedder, index, keepText);
+  }
+
+  /**
+   * Reads what a saved text index records (its embedder's model and settings, its size) without
+   * loading it: what `quantvec search` uses to load the right model.
+   *
+   * @param source as for {@link TextIndex.load}.
+   * @returns a promise of `{ embedder, size, keepText }`.
+   * @throws (as a rejection) FileFormatError for a file that is not a text index, or is damaged.
+   * @example
+   * const { embedder } = await TextIndex.inspect("docs.qv");
+   * const loaded = await TextIndex.load("docs.qv", { embedder: await transformersEmbedder(embedder.model, { pooling: embedder.pooling }) });
+   */
+  static async inspect(source: ContainerSource): Promise<TextIndexInfo> {
+    const { embedder, ids, keepText } = await readTextSection("TextIndex.inspect", source);
+    return { embedder, size: ids.length, keepText };
+  }
+
+  /**
+   * Loads a text index saved by {@link TextIndex.save}: the Index underneath (`Index.load`), and
+   * the keys and kept texts. Refuses an embedder whose model or settings differ from the ones
+   * the index was built with: its vectors would not match the stored ones.
+   *
+   * @param source a file path (Node), `Uint8Array`/`ArrayBuffer`, `Blob`/`File`, or `ReadableStream<Uint8Array>`.
+   * @param options `embedder` (required), and `threads` and `rescoreFrom` as for `Index.load`.
+   * @returns a promise of the text index.
+   * @throws (as a rejection) TypeError for a missing or malformed embedder; Error naming every
+   *   setting that differs for another embedder; FileFormatError for a file that is not a text
+   *   index, is damaged, or whose keys and index disagree. Nothing stays loaded after a failure.
+   * @example
+   * const texts = await TextIndex.load("docs.qv", { embedder });
+   */
+  static async load(source: ContainerSource, options: TextLoadOptions): Promise<TextIndex> {
+    const caller = "TextIndex.load";
+    const { embedder, ...loadOptions } = readOptions<TextLoadOptions>(caller, options, { ...LOAD_OPTION_KEYS, embedder: true }, "an object like { embedder }");
+    checkEmbedder(caller, embedder!);
+    // A stream can be read once: one branch for the text section, one for the Index.
+    let indexSource = source;
+    if (typeof ReadableStream === "function" && source instanceof ReadableStream) [source, indexSource] = source.tee();
+    const section = await readTextSection(caller, source);
+    const name = fileName(source);
+    checkSameEmbedder(caller, name, section.embedder, embedder!);
+    const index = await Index.load(indexSource, loadOptions);
+    const missing = section.ids.findIndex((id) => !index.has(id));
+    const mismatch = index.dims !== section.embedder.dims ? `the index has ${index.dims} dims, the embedder that built it ${section.embedder.dims}`
+      : index.size !== section.ids.length ? `the index holds ${index.size} vectors, the text section ${section.ids.length} keys`
+      : missing >= 0 ? `the text section has id ${section.ids[missing]}, which the index does not hold`
+      : undefined;
+    if (mismatch !== undefined) {
+      index.dispose();
+      throw new FileFormatError(caller, name, `section "${TEXT_TAG}"`, `${mismatch}; the file's parts do not belong together`);
+    }
+    const texts = new TextIndex(embedder!, index, section.keepText);
+    section.ids.forEach((id, i) => {
+      texts.idOfKey.set(section.keys[i], id);
+      texts.keyOfId.set(id, section.keys[i]);
+      if (section.texts !== undefined) texts.textOfId.set(id, section.texts[i]);
+    });
+    texts.nextId = section.nextId;
+    texts.nextDefaultKey = section.nextDefaultKey;
+    return texts;
+  }
+
+  /**
+   * Writes the index to a file or stream: the Index's file (`index.save`) with one more section
+   * holding the keys, the kept texts and the embedder's model and settings. A path is written to a
+   * temporary file and renamed, so it never holds a half-written file.
+   *
+   * @param target a file path (Node) or a `WritableStream<Uint8Array>`.
+   * @returns a promise that resolves once the file is complete.
+   * @throws (as a rejection) whatever `index.save` throws (I/O errors; the path is left as it was).
+   * @example
+   * await texts.save("docs.qv");
+   * const again = await TextIndex.load("docs.qv", { embedder });
+   */
+  async save(target: string | WritableStream<Uint8Array>): Promise<void> {
+    const ids = Uint32Array.from(this.keyOfId.keys()).sort();
+    const section = encodeTextSection({
+      embedder: embedderRecord(this.embedder), keepText: this.keepText, nextId: this.nextId, nextDefaultKey: this.nextDefaultKey,
+      ids, keys: Array.from(ids, (id) => this.keyOfId.get(id)!),
+      texts: this.keepText > 0 ? Array.from(ids, (id) => this.textOfId.get(id)!) : undefined,
+    });
+    await this.index.save(target, [section]);
   }
 
   /** How many texts the index holds. */
@@ -215,6 +336,7 @@ export class TextIndex {
     newKeys.forEach((key, i) => {
       this.idOfKey.set(key, firstId + i);
       this.keyOfId.set(firstId + i, key);
+      if (this.keepText > 0) this.textOfId.set(firstId + i, textStart(texts[i], this.keepText));
       if (typeof key === "number" && key >= this.nextDefaultKey) this.nextDefaultKey = key + 1;
     });
     return newKeys;
@@ -240,7 +362,11 @@ export class TextIndex {
     this.idFilter(caller, filter); // a bad filter fails before the query is embedded
     const query = checkEmbedded(caller, this.embedder, await this.embedder.embedQuery(text), 1, this.index.dims);
     const { ids, scores } = await this.index.search(query, { ...rest, filter: this.idFilter(caller, filter) });
-    return Array.from(ids, (id, i) => ({ key: this.keyOfId.get(id)!, score: scores[i] }));
+    return Array.from(ids, (id, i) => {
+      const hit: TextSearchHit = { key: this.keyOfId.get(id)!, score: scores[i] };
+      if (this.keepText > 0) hit.text = this.textOfId.get(id);
+      return hit;
+    });
   }
 
   /**
@@ -259,7 +385,9 @@ export class TextIndex {
     const present = [...new Set(list)].filter((key) => this.idOfKey.has(key));
     const removed = this.index.remove(present.map((key) => this.idOfKey.get(key)!));
     for (const key of present) {
-      this.keyOfId.delete(this.idOfKey.get(key)!);
+      const id = this.idOfKey.get(key)!;
+      this.keyOfId.delete(id);
+      this.textOfId.delete(id);
       this.idOfKey.delete(key);
     }
     return removed;
@@ -298,5 +426,67 @@ export class TextIndex {
       seen.add(key);
       return key;
     });
+  }
+}
+
+function checkEmbedder(caller: string, embedder: TextEmbedder): void {
+  if (typeof embedder !== "object" || embedder === null ||
+    typeof embedder.embedDocuments !== "function" || typeof embedder.embedQuery !== "function") {
+    throw new TypeError(`${caller}: embedder is ${describe(embedder)}; expected { model, dims, embedDocuments(texts), embedQuery(text) }`);
+  }
+  if (!Number.isInteger(embedder.dims) || embedder.dims < 1) {
+    throw new RangeError(`${caller}: embedder.dims is ${describe(embedder.dims)}; expected a positive integer`);
+  }
+}
+
+/** The first `length` characters of `text`, never ending inside a surrogate pair. */
+function textStart(text: string, length: number): string {
+  if (text.length <= length) return text;
+  const code = text.charCodeAt(length - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
+}
+
+/** What the file records of an embedder: its model and the settings that shape its vectors. */
+function embedderRecord(embedder: TextEmbedder): EmbedderRecord {
+  const { model, dims, pooling, normalize, prefixes, matryoshka } = embedder;
+  return {
+    model: String(model), dims, pooling: pooling ?? null, normalize: normalize ?? null,
+    prefixes: prefixes ? { query: prefixes.query, document: prefixes.document } : null,
+    matryoshka: matryoshka ? { dims: matryoshka.dims, layerNorm: matryoshka.layerNorm } : null,
+  };
+}
+
+/** Throws an Error naming every setting in which `embedder` differs from the file's record. */
+function checkSameEmbedder(caller: string, file: string, saved: EmbedderRecord, embedder: TextEmbedder): void {
+  const given = embedderRecord(embedder);
+  const differences = (Object.keys(saved) as Array<keyof EmbedderRecord>)
+    .filter((field) => JSON.stringify(saved[field]) !== JSON.stringify(given[field]))
+    .map((field) => `${field} ${JSON.stringify(saved[field])} in the file, ${JSON.stringify(given[field])} given`);
+  if (differences.length > 0) {
+    throw new Error(
+      `${caller}: ${JSON.stringify(file)} was built with another embedder (${differences.join("; ")}); ` +
+        "its vectors would not match the stored ones: load it with the embedder it was built with (TextIndex.inspect tells which)",
+    );
+  }
+}
+
+/** How errors name a source. */
+function fileName(source: ContainerSource): string {
+  if (typeof source === "string") return source;
+  if (typeof Blob === "function" && source instanceof Blob) return (source as File).name ?? "blob";
+  return typeof ReadableStream === "function" && source instanceof ReadableStream ? "stream" : "bytes";
+}
+
+/** The TEXT section of a saved text index, checked; a plain Index file is refused with a hint. */
+async function readTextSection(caller: string, source: ContainerSource): Promise<TextSection> {
+  await ready(); // the checksums run in the WebAssembly module
+  const file = await openContainer(source, { caller });
+  try {
+    if (file.section(TEXT_TAG) === undefined) {
+      throw new FileFormatError(caller, file.name, `section "${TEXT_TAG}"`, "missing: this is not a text index (a plain Index file? load it with Index.load)");
+    }
+    return decodeTextSection(await file.read(TEXT_TAG), caller, file.name);
+  } finally {
+    await file.close();
   }
 }

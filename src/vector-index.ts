@@ -11,7 +11,7 @@ import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec } f
 import { type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
-import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, writeContainer } from "./file/container.js";
+import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, type SectionInput, writeContainer } from "./file/container.js";
 import {
   INDEX_FORMAT, INDEX_VERSION, type IndexMeta, type IndexPlan, indexSections, MAX_SAVED_SHARDS, META_TAG, readIndexPlan, readLiveBitmap, ROTATION_TAG, type SavedShard, shardTag,
 } from "./file/index-file.js";
@@ -604,6 +604,81 @@ export class Index {
   }
 
   /**
+   * The binary codes of the live rows with their ids, in the order the rows are stored: what
+   * `quantvec export --faiss` writes. The ids are read at the call; the codes are copied out
+   * about 1 MiB at a time as `codes` is iterated, and iterating throws if the index was changed
+   * since the call (an add, upsert, removal, compaction or dispose).
+   *
+   * @returns `ids`, one per live row, and `codes`: ceil(storedDims / 8) bytes per row in the same
+   *   order, MSB first, padding bits zero (sentence-transformers' "ubinary", faiss's binary codes).
+   * @throws TypeError when the index keeps no binary codes (neither precision nor rescore is "binary").
+   * @example
+   * const { ids, codes } = index.binaryCodes();
+   * await writeFaissBinary("codes.faiss", { dims: 8 * Math.ceil(index.storedDims / 8), count: ids.length, codes, ids });
+   */
+  binaryCodes(): { ids: Uint32Array; codes: Iterable<Uint8Array> } {
+    const caller = "index.binaryCodes";
+    this.live(caller);
+    if (this.binary === undefined) {
+      throw new TypeError(`${caller}: this index keeps no binary codes (precision ${this.precision}, rescore ${this.rescore})`);
+    }
+    const shards = [...this.shardList];
+    const width = this.widths.binary;
+    /** Runs of consecutive live rows: the segment, its first row and how many. */
+    function* liveRuns() {
+      for (const shard of shards) {
+        for (const segment of shard.store.segments) {
+          for (let r = 0; r < segment.count;) {
+            if (!shard.isAlive(segment.rowStart + r)) {
+              r++;
+              continue;
+            }
+            let count = 1;
+            while (r + count < segment.count && shard.isAlive(segment.rowStart + r + count)) count++;
+            yield { arena: shard.arena, segment, first: r, count };
+            r += count;
+          }
+        }
+      }
+    }
+    const ids = new Uint32Array(this.size);
+    let filled = 0;
+    for (const { arena, segment, first, count } of liveRuns()) {
+      ids.set(arena.u32.subarray((segment.ptr.ids >>> 2) + first, (segment.ptr.ids >>> 2) + first + count), filled);
+      filled += count;
+    }
+    const state = () => `${this.disposed} ${this.appendedRows} ${this.size} ${this.shardList.length}`;
+    const before = state();
+    const unchanged = () => {
+      if (state() !== before || this.shardList.some((shard, i) => shard !== shards[i])) {
+        throw new Error(`${caller}: the index changed while its codes were read; call binaryCodes() again`);
+      }
+    };
+    const batchRows = Math.max(1, Math.floor((1 << 20) / width));
+    function* codes() {
+      let batch = new Uint8Array(Math.min(batchRows, ids.length) * width);
+      let rows = 0;
+      for (const { arena, segment, first, count } of liveRuns()) {
+        for (let done = 0; done < count;) {
+          unchanged();
+          const n = Math.min(count - done, batchRows - rows);
+          const from = segment.ptr.binary + (first + done) * width;
+          batch.set(arena.u8.subarray(from, from + n * width), rows * width);
+          rows += n;
+          done += n;
+          if (rows === batchRows) {
+            yield batch;
+            batch = new Uint8Array(batch.length);
+            rows = 0;
+          }
+        }
+      }
+      if (rows > 0) yield batch.subarray(0, rows * width);
+    }
+    return { ids, codes: { [Symbol.iterator]: codes } };
+  }
+
+  /**
    * Reclaims the memory of removed rows: every shard that has some is copied, live rows only, into
    * a new memory of the size they need, and the old memory is released (`memoryBytes` goes down
    * when enough was removed). Results are identical before and after. It waits for the searches
@@ -686,13 +761,15 @@ export class Index {
    *   over it, so the path never holds a partial file) or a WritableStream<Uint8Array> (closed at
    *   the end, aborted on failure).
    * @returns a promise that resolves once every byte is written (and, for a path, durable).
+   * @param extraSections @internal for layers over the index (TextIndex): non-critical sections
+   *   written after the index's own, which Index.load skips.
    * @throws (rejects) TypeError for another target; RangeError for an index of more than 255
    *   shards; the target's I/O errors (the path then keeps its old content).
    * @example
    * await index.save("vectors.qv");
    * const again = await Index.load("vectors.qv");
    */
-  async save(target: string | WritableStream<Uint8Array>): Promise<void> {
+  async save(target: string | WritableStream<Uint8Array>, extraSections: readonly SectionInput[] = []): Promise<void> {
     const caller = "index.save";
     this.live(caller);
     if (typeof target !== "string" && !(typeof WritableStream === "function" && target instanceof WritableStream)) {
@@ -711,7 +788,7 @@ export class Index {
       shardBytes: this.shardBytes, nextId: this.ids.nextId,
       shards: this.shardList.map((shard, s) => ({ rows: shards[s].rows, live: shard.liveRows })),
     };
-    const sections = indexSections(meta, this.rotation?.matrix, shards);
+    const sections = [...indexSections(meta, this.rotation?.matrix, shards), ...extraSections];
     await this.enqueue(() => writeContainer(target, sections, { caller }));
   }
 

@@ -4,64 +4,19 @@
 // with the same codes and ids; both write byte-identical files. Without faiss the interop tests are
 // skipped with a warning; the reader's size and consistency checks run everywhere.
 
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FaissFormatError, readFaissBinary, writeFaissBinary } from "../src/file/faiss.js";
-import { quantize } from "../src/index.js";
 import * as reference from "../src/reference.js";
-import { randomNormal, rng } from "./helpers.js";
+import { codesOf, faissVersion, hasFaiss, python, SEARCH, warnWithoutFaiss, WRITE } from "./faiss-python.js";
+import { rng } from "./helpers.js";
 
-const PYTHON = process.env.FAISS_PYTHON ?? "/usr/bin/python3";
-const probe = spawnSync(PYTHON, ["-c", "import faiss, numpy; print(faiss.__version__)"], { encoding: "utf8" });
-const hasFaiss = probe.status === 0;
-if (!hasFaiss) console.warn(`faiss interop tests skipped: ${PYTHON} cannot import faiss (apt-get install python3-faiss, or set FAISS_PYTHON)`);
+warnWithoutFaiss("faiss interop tests");
 
 const folder = mkdtempSync(join(tmpdir(), "quantvec-faiss-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
-
-/** Runs python with faiss; throws with its stderr when it fails. */
-function python(script: string, ...args: string[]): string {
-  const run = spawnSync(PYTHON, ["-c", script, ...args], { encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`python failed (${run.status}): ${run.stderr}`);
-  return run.stdout;
-}
-
-const SEARCH = `
-import sys, faiss, numpy as np
-path, queries_path, nq, k, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-index = faiss.read_index_binary(path)
-queries = np.fromfile(queries_path, dtype=np.uint8).reshape(nq, -1)
-D, I = index.search(queries, k)
-D.astype(np.int32).tofile(out + ".D")
-I.astype(np.int64).tofile(out + ".I")
-print(type(index).__name__, index.ntotal, index.d)
-`;
-
-const WRITE = `
-import sys, faiss, numpy as np
-codes_path, ids_path, d, kind, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-codes = np.fromfile(codes_path, dtype=np.uint8).reshape(-1, d // 8)
-flat = faiss.IndexBinaryFlat(d)
-if kind == "flat":
-    flat.add(codes)
-    faiss.write_index_binary(flat, out)
-else:
-    ids = np.fromfile(ids_path, dtype=np.int64)
-    index = faiss.IndexBinaryIDMap(flat) if kind == "idmap" else faiss.IndexBinaryIDMap2(flat)
-    index.add_with_ids(codes, ids)
-    faiss.write_index_binary(index, out)
-`;
-
-/** Binary codes of seeded random vectors through the public quantize(…, "ubinary"). */
-function codesOf(seed: number, rows: number, dims: number): Uint8Array {
-  if (rows === 0) return new Uint8Array(0);
-  const random = rng(seed);
-  const vectors = Array.from({ length: rows }, () => randomNormal(random, dims));
-  return quantize(vectors, "ubinary").data;
-}
 
 /** Distinct int64 ids, negative and beyond 2^53 included. */
 function idsOf(seed: number, count: number): BigInt64Array {
@@ -98,7 +53,7 @@ function expectSameSearch(codes: Uint8Array, codeBytes: number, queries: Uint8Ar
   }
 }
 
-describe.skipIf(!hasFaiss)(`faiss ${probe.stdout.trim()} interop`, () => {
+describe.skipIf(!hasFaiss)(`faiss ${faissVersion} interop`, () => {
   it.each([
     ["IndexBinaryIDMap with int64 ids (256-bit codes)", 256, 3000, true],
     ["IndexBinaryFlat (ids 0..n-1, 200-bit codes)", 200, 1500, false],

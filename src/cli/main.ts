@@ -1,10 +1,15 @@
 // The `quantvec` command: `bench` measures this machine, `eval` studies the user's own vectors,
-// `tune` picks the cheapest configuration (learned rotations included) that meets a recall target.
+// `tune` picks the cheapest configuration (learned rotations included) that meets a recall target;
+// `index` / `search` turn texts into an index file and query it (text.ts); `import` / `export`
+// move binary codes from and to faiss (interop.ts).
 // Arguments go through node:util's parseArgs (Node's own parser): no runtime dependency.
 
 import { writeFile, mkdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { integerFlag, numberFlag, UsageError } from "./flags.js";
+import { exportCommand, importCommand } from "./interop.js";
+import { indexCommand, searchCommand } from "./text.js";
 import { markPareto, recommend } from "./pareto.js";
 import { Progress } from "./progress.js";
 import { VECTOR_EXTENSIONS, VECTOR_FORMATS, type VectorFormat, readVectors } from "./read-vectors.js";
@@ -43,24 +48,31 @@ Usage
       queries reaches R, within B bytes per vector, as Index.create options, and writes
       recommendation.json plus the fitted rotation it needs (rotation-*.json).
 
-All write results.json, BENCHMARKS.md and SVG plots to --out (default ./quantvec-<command>).
---json prints results.json to stdout instead of the tables.`;
+bench, eval and tune write results.json, BENCHMARKS.md and SVG plots to --out (default
+./quantvec-<command>); --json prints results.json to stdout instead of the tables.
 
-class UsageError extends Error {}
+  quantvec index CORPUS --model DIR|ID --out FILE [--text-field text] [--key-field id]
+                 [--precision binary|int8|float32] [--rescore int8|float32|none] [--truncate N]
+                 [--keep-text 300] [--pooling mean|cls|last_token] [--query-prefix P]
+                 [--document-prefix P] [--matryoshka N] [--batch-size 32]
+      Embeds every text of CORPUS with a transformers.js model (a local folder or a model id;
+      needs @huggingface/transformers) and writes a text index file. CORPUS: JSONL (.jsonl,
+      .ndjson; the text in --text-field, the key in --key-field, by default "id" when records
+      have one, else the line number) or any other file as text, one document a line. Every
+      line is checked first: a bad one is reported as FILE:LINE and nothing is written.
+      Default binary → int8; --keep-text characters of each text are kept for search's table.
 
-function integerFlag(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${value}"`);
-  return n;
-}
+  quantvec search FILE QUERY [-k 10] [--rescore-multiplier 4] [--json]
+      The k texts of FILE nearest to QUERY, embedded with the model and settings FILE was built
+      with: a table (rank, score, key, start of the text) or JSON.
 
-function numberFlag(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}, got "${value}"`);
-  return n;
-}
+  quantvec export INDEX --faiss OUT
+      Writes INDEX's binary codes as a faiss IndexBinaryIDMap file (IndexBinaryFlat when the
+      ids are 0..n−1), which faiss.read_index_binary loads and searches by Hamming distance.
+
+  quantvec import FAISS_FILE --out INDEX
+      Reads a faiss IndexBinaryFlat / IndexBinaryIDMap / IndexBinaryIDMap2 file into a binary
+      quantvec index file (ids must be integers from 0 to 2^32−1).`;
 
 async function finish(results: BenchResults, outDir: string, json: boolean, progress: Progress): Promise<void> {
   const files = await writeReport(results, outDir);
@@ -291,11 +303,18 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "bench") await bench(rest);
     else if (command === "eval") await evaluate(rest);
     else if (command === "tune") await tune(rest);
+    else if (command === "index") await indexCommand(rest);
+    else if (command === "search") await searchCommand(rest);
+    else if (command === "export") await exportCommand(rest);
+    else if (command === "import") await importCommand(rest);
     else throw new UsageError(`unknown command "${command}"; try quantvec --help`);
     return 0;
   } catch (error) {
     const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    process.stderr.write(`\nquantvec ${command}: ${(error as Error).message}\n`);
+    // Library errors name their caller; those called for this command already name it.
+    const message = (error as Error).message;
+    const prefix = `quantvec ${command}: `;
+    process.stderr.write(`\n${message.startsWith(prefix) ? "" : prefix}${message}\n`);
     if (usage) process.stderr.write("see quantvec --help\n");
     return usage ? 2 : 1;
   }

@@ -6,6 +6,8 @@ const WIDTH = 28;
 export class Progress {
   private lastDraw = 0;
   private drawn = false;
+  /** When the current count started, and when its last quiet line was written. */
+  private counting: { label: string; since: number; lastLine: number } | undefined;
   private readonly started = performance.now();
 
   constructor(
@@ -36,10 +38,39 @@ export class Progress {
     this.drawn = true;
   }
 
+  /**
+   * Progress through `total` items with their rate and the time left: the bar on a terminal; a
+   * line every 10 seconds (and at the end) elsewhere. A new `label` restarts the rate.
+   */
+  count(done: number, total: number, label: string, unit = "rows"): void {
+    if (this.quiet) return;
+    const now = performance.now();
+    if (this.counting?.label !== label) this.counting = { label, since: now, lastLine: now };
+    const seconds = (now - this.counting.since) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    const eta = rate > 0 && done < total ? ` · ETA ${formatSeconds((total - done) / rate)}` : "";
+    const text = `${label} ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")} ${unit}` +
+      `${rate > 0 ? ` · ${Math.round(rate).toLocaleString("en-US")} ${unit}/s` : ""}${eta}`;
+    if (this.interactive) {
+      this.update(done, total, text);
+      return;
+    }
+    if (done >= total || now - this.counting.lastLine >= 10_000) {
+      this.counting.lastLine = now;
+      this.stage(text);
+    }
+  }
+
   /** Removes the bar so that the next line starts clean. */
   clear(): void {
     if (!this.drawn) return;
     this.stream.write("\r\x1b[K");
     this.drawn = false;
   }
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(Math.floor(seconds % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}m`;
 }
