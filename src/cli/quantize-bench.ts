@@ -40,8 +40,8 @@ export async function quantizeSuite(rows: number, seed: number, timeMs: number):
     return bits;
   };
   const contenders = [
-    { name: "quantize(…, \"int8\")", note: "the API: validation, copy, WebAssembly kernel", kind: "int8", run: () => quantize(data, "int8", { ranges, dims: DIMS }).data },
-    { name: "quantize(…, \"ubinary\")", note: "the API: validation, copy, WebAssembly kernel", kind: "bits", run: () => quantize(data, "ubinary", { dims: DIMS }).data },
+    { name: "quantize(…, \"int8\")", note: "the API on a flat Float32Array: staged and validated chunk by chunk in the kernel's memory", kind: "int8", run: () => quantize(data, "int8", { ranges, dims: DIMS }).data },
+    { name: "quantize(…, \"ubinary\")", note: "the API on a flat Float32Array: staged and validated chunk by chunk in the kernel's memory", kind: "bits", run: () => quantize(data, "ubinary", { dims: DIMS }).data },
     { name: "int8 kernel (quantizeRows)", note: "what Index.add runs: staging copies and the kernel", kind: "int8", run: () => (quantizeRows(data, 0, rows, DIMS, ranges.min, steps, int8, 0, -128), int8) },
     { name: "bits kernel (packBits)", note: "what Index.add runs: staging copies and the kernel", kind: "bits", run: () => (packBits(data, 0, rows, DIMS, bits, 0, 0), bits) },
     { name: "int8, scalar JS loop", note: "before: quantizeRow per row", kind: "int8", run: scalarInt8 },
