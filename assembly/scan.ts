@@ -13,7 +13,7 @@
 // streaming read. Short rows want fewer streams: with 128-byte Hamming codes each visit to a
 // stream reads only two cache lines, and on an AMD EPYC (Zen 4) eight such streams kept the
 // prefetchers from following them: a 1024-bit top-k scan of 128–256 MB read 2–7 GB/s from memory
-// with eight streams and 9–18 GB/s with four (interleaved A/B, loaded machine), while in cache
+// with eight streams and 8–18 GB/s with four (interleaved A/B, loaded machine), while in cache
 // both ran alike. Hamming scans use four, the others eight (streamsOf). The order cannot change
 // a result: scores land in their row's slot, and the heap breaks ties by id whatever order rows
 // arrive in.
