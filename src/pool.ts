@@ -19,6 +19,8 @@ interface Port {
 interface Slot {
   /** Set once the worker has been spawned. */
   port?: Port;
+  /** Set once the worker has instantiated the kernels (then `ready` has resolved). */
+  started: boolean;
   ready: Promise<void>;
   pending: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
 }
@@ -114,11 +116,16 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Runs the scan descriptors `descs` on worker `i`; rejects if the worker reports an error or dies meanwhile. */
-  async scan(i: number, descs: number[]): Promise<void> {
+  /**
+   * Runs the scan descriptors `descs` on worker `i`; rejects if the worker reports an error or
+   * dies meanwhile. A started worker gets the message before this returns, so the caller can
+   * scan its own share meanwhile: posting after an `await` would wait for the caller's share to
+   * end first, and the two shares would run one after the other.
+   */
+  scan(i: number, descs: number[]): Promise<void> {
     const slot = this.slots[i];
-    await slot.ready;
-    if (this.closed) throw new Error("quantvec: the index was disposed while a search was running");
+    if (this.closed) return Promise.reject(new Error("quantvec: the index was disposed while a search was running"));
+    if (!slot.started) return slot.ready.then(() => this.scan(i, descs));
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
@@ -148,12 +155,11 @@ export class WorkerPool {
   }
 
   private start(i: number): Slot {
-    const slot: Slot = { ready: Promise.resolve(), pending: new Map() };
+    const slot: Slot = { started: false, ready: Promise.resolve(), pending: new Map() };
     slot.ready = new Promise<void>((resolve, reject) => {
-      let started = false;
       const onMessage = (event: WorkerEvent) => {
         if (event.type === "ready") {
-          started = true;
+          slot.started = true;
           resolve();
         } else if (event.type === "done" || event.id !== undefined) {
           const entry = slot.pending.get(event.id!);
@@ -161,13 +167,13 @@ export class WorkerPool {
           if (slot.pending.size === 0) slot.port?.hold(false);
           if (event.type === "done") entry?.resolve();
           else entry?.reject(new Error(`quantvec: worker ${i} failed a scan: ${event.message}`));
-        } else if (!started) {
+        } else if (!slot.started) {
           reject(new Error(`quantvec: worker ${i} could not start: ${event.message}`));
         }
       };
       const onDeath = (reason: string) => {
         if (this.closed || this.slots[i] !== slot) return;
-        if (!started) {
+        if (!slot.started) {
           reject(new Error(`quantvec: worker ${i} could not start: ${reason}`));
           return;
         }
