@@ -4,7 +4,8 @@
 //   node scripts/thread-probe.mjs [binary|int8|float32] [rows]
 // Reads the index's internals (shardList, pool, arena): a diagnostic, not an API.
 import { Index } from "../dist/index.js";
-import { fillRandom, randomNormal } from "../dist/cli/kernel-bench.js";
+import { randomNormal } from "../dist/cli/kernel-bench.js";
+import { fillRandom } from "../dist/cli/random.js";
 import { calibrate } from "../dist/quantize.js";
 
 const precision = process.argv[2] ?? "binary";
