@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { markPareto, recommend } from "../src/cli/pareto.js";
-import { renderConsole, renderMarkdown, writeReport } from "../src/cli/report.js";
+import { renderConsole, renderMachines, renderMarkdown, writeReport } from "../src/cli/report.js";
 import type { BenchResults, KernelRow, QualityRow } from "../src/cli/results.js";
 import { formatSig, recallPlot, throughputPlot } from "../src/cli/svg.js";
 
@@ -471,6 +471,19 @@ describe("the committed bench/latest/results.json", () => {
     for (const row of results.scaling ?? []) expect(cells(tableRow(row.name)!)[4]).toMatch(new RegExp(`^${formatSig(row.speedup, 3, true).replace(".", "\\.")}×`));
     for (const row of results.ids ?? []) expect(tableRow(row.name)).toBeDefined();
     if (results.scale) expect(md).toContain(`| shards | ${results.scale.shards} |`);
+  });
+
+  it("puts the run in a column of the machine comparison, beside another machine's", () => {
+    const other = sampleResults();
+    const table = renderMachines([{ dir: "latest", results }, { dir: "sample", results: other }]);
+    const row = (name: string) => cells(table.split("\n").find((l) => l.startsWith(`| ${name} |`))!);
+    expect(row("CPU").slice(1)).toEqual([`${results.meta.cpu} (${results.meta.cores} cores)`, "AMD EPYC 7B13 (8 cores)"]);
+    const usearch = results.kernels.find((s) => s.kernel === "int8")!.rows.find((r) => r.implementation.startsWith("usearch"))!;
+    expect(row("int8 1024-d: usearch exactSearch time ÷ quantvec's")[1]).toBe(`${formatSig(usearch.quantvecSpeedup!, 3, true)}×`);
+    expect(row("int8 1024-d: usearch exactSearch time ÷ quantvec's")[2]).toBe("1.15×"); // 6.9 / 6.0 M vectors/s
+    const two = results.scaling!.find((r) => r.name === "Hamming 1024-bit: 2 threads, one query")!;
+    expect(row("2 threads vs 1, Hamming")[1]).toBe(`${formatSig(two.speedup, 3, true)}×`);
+    expect(row("2 threads vs 1, Hamming")[2]).toBe("—"); // the sample has no such row
   });
 
   it("prints the same rows to the terminal", () => {

@@ -293,6 +293,19 @@ export async function scaleSuite(count: number, seed: number, timeMs: number, pr
   }
 }
 
+/** CPU flags that matter to the scans: SIMD widths, dot-product and popcount instructions. */
+const RELEVANT_FLAGS = ["popcnt", "avx2", "avx_vnni", "avx512f", "avx512bw", "avx512_vnni", "avx512_vpopcntdq", "avx512_bitalg", "amx_int8"];
+
+function cpuFlags(): string[] | undefined {
+  try {
+    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("flags"));
+    const flags = new Set(line?.split(":")[1].trim().split(/\s+/));
+    return RELEVANT_FLAGS.filter((flag) => flags.has(flag));
+  } catch {
+    return undefined;
+  }
+}
+
 export interface BenchOptions {
   mode: BenchMode;
   seed: number;
@@ -308,7 +321,7 @@ export async function runBench({ mode, seed, progress, scale }: BenchOptions): P
   const results: BenchResults = {
     meta: {
       date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(),
-      loadAverage: os.loadavg(),
+      cpuFlags: cpuFlags(), loadAverage: os.loadavg(),
       platform: `${os.platform()} ${os.arch()}`, quantvecVersion: packageVersion(), mode, seed,
       peers: { simsimd: simsimd.version, usearch: usearch.version },
       kernelPath: kernels.features.path, kernelPathReason: kernels.features.pathReason,

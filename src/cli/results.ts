@@ -11,6 +11,8 @@ export interface RunMeta {
   platform: string;
   quantvecVersion: string;
   mode: "quick" | "full" | "eval";
+  /** The CPU features that decide which kernels are fastest (AVX-512 VNNI, VPOPCNTDQ, …), from /proc/cpuinfo where there is one. */
+  cpuFlags?: string[];
   /** os.loadavg() when the run started: other work on the machine skews every timing. */
   loadAverage?: number[];
   /** When parts of a run were measured again later, what and how (scripts/refresh-bench-quality.mjs). */
