@@ -7,6 +7,7 @@
 // under test alike.
 
 import { runScan } from "./scan.js";
+import type { KernelExports } from "./wasm.js";
 
 /** What the pool needs of a worker, in Node and in browsers. */
 interface Port {
@@ -19,6 +20,8 @@ interface Port {
 interface Slot {
   /** Set once the worker has been spawned. */
   port?: Port;
+  /** Set once the worker has instantiated the kernels (then `ready` has resolved). */
+  started: boolean;
   ready: Promise<void>;
   pending: Map<number, { resolve: () => void; reject: (error: Error) => void }>;
 }
@@ -28,7 +31,8 @@ type WorkerEvent = { type: "ready" } | { type: "done"; id: number } | { type: "e
 /**
  * The worker's whole program. It must stay self-contained: it runs from its source text, with
  * `runScan` defined beside it, and `port` is Node's parentPort (undefined in a Web Worker).
- * Messages: init { module, memory } → ready; scan { id, descs, memoryBytes } → done | error.
+ * Messages: init { module, memory } → ready; scan { id, descs, memoryBytes } → done | error;
+ * call { id, name, args } (one kernel export, for the bench's hardware reference) → done | error.
  */
 function workerMain(scan: typeof runScan, port: import("node:worker_threads").MessagePort | undefined): void {
   const post = (message: unknown) => (port ? port.postMessage(message) : (self as unknown as Worker).postMessage(message));
@@ -36,6 +40,7 @@ function workerMain(scan: typeof runScan, port: import("node:worker_threads").Me
   let kernels: Parameters<typeof runScan>[0];
   const handle = (message: {
     type: string; id: number; module: WebAssembly.Module; memory: WebAssembly.Memory; descs: number[]; memoryBytes: number;
+    name: string; args: number[];
   }) => {
     try {
       if (message.type === "init") {
@@ -48,6 +53,9 @@ function workerMain(scan: typeof runScan, port: import("node:worker_threads").Me
           throw new Error(`worker sees ${memory.buffer.byteLength} bytes of memory, the scan needs ${message.memoryBytes}`);
         }
         scan(kernels, message.descs);
+        post({ type: "done", id: message.id });
+      } else if (message.type === "call") {
+        (kernels as unknown as Record<string, (...args: number[]) => unknown>)[message.name](...message.args);
         post({ type: "done", id: message.id });
       }
     } catch (error) {
@@ -114,16 +122,30 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Runs the scan descriptors `descs` on worker `i`; rejects if the worker reports an error or dies meanwhile. */
-  async scan(i: number, descs: number[]): Promise<void> {
+  /**
+   * Runs the scan descriptors `descs` on worker `i`; rejects if the worker reports an error or
+   * dies meanwhile. A started worker gets the message before this returns, so the caller can
+   * scan its own share meanwhile: posting after an `await` would wait for the caller's share to
+   * end first, and the two shares would run one after the other.
+   */
+  scan(i: number, descs: number[]): Promise<void> {
+    return this.send(i, { type: "scan", descs, memoryBytes: this.memory.buffer.byteLength });
+  }
+
+  /** Calls the kernel export `name` with `args` on worker `i` (the bench's hardware reference). */
+  call(i: number, name: keyof KernelExports, args: number[]): Promise<void> {
+    return this.send(i, { type: "call", name, args });
+  }
+
+  private send(i: number, message: { type: "scan" | "call" } & Record<string, unknown>): Promise<void> {
     const slot = this.slots[i];
-    await slot.ready;
-    if (this.closed) throw new Error("quantvec: the index was disposed while a search was running");
+    if (this.closed) return Promise.reject(new Error("quantvec: the index was disposed while a search was running"));
+    if (!slot.started) return slot.ready.then(() => this.send(i, message));
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.port!.hold(true);
-      slot.port!.post({ type: "scan", id, descs, memoryBytes: this.memory.buffer.byteLength });
+      slot.port!.post({ ...message, id });
     });
   }
 
@@ -148,12 +170,11 @@ export class WorkerPool {
   }
 
   private start(i: number): Slot {
-    const slot: Slot = { ready: Promise.resolve(), pending: new Map() };
+    const slot: Slot = { started: false, ready: Promise.resolve(), pending: new Map() };
     slot.ready = new Promise<void>((resolve, reject) => {
-      let started = false;
       const onMessage = (event: WorkerEvent) => {
         if (event.type === "ready") {
-          started = true;
+          slot.started = true;
           resolve();
         } else if (event.type === "done" || event.id !== undefined) {
           const entry = slot.pending.get(event.id!);
@@ -161,13 +182,13 @@ export class WorkerPool {
           if (slot.pending.size === 0) slot.port?.hold(false);
           if (event.type === "done") entry?.resolve();
           else entry?.reject(new Error(`quantvec: worker ${i} failed a scan: ${event.message}`));
-        } else if (!started) {
+        } else if (!slot.started) {
           reject(new Error(`quantvec: worker ${i} could not start: ${event.message}`));
         }
       };
       const onDeath = (reason: string) => {
         if (this.closed || this.slots[i] !== slot) return;
-        if (!started) {
+        if (!slot.started) {
           reject(new Error(`quantvec: worker ${i} could not start: ${reason}`));
           return;
         }

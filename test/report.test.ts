@@ -1,15 +1,17 @@
 // The report: Pareto front and recommendation, BENCHMARKS.md, terminal tables, the two SVG plots
-// and the files writeReport leaves behind. Built from a realistic sample run (384-d MiniLM study,
-// three kernel suites) so the same data can be rendered and looked at (QUANTVEC_PLOTS_DIR=dir).
+// and the files writeReport leaves behind. Rendered from the committed bench/latest/results.json
+// (what the bench really emits, so the renderer cannot drift from it), and from a hand-made
+// sample run for the exact formatting and the edge cases (QUANTVEC_PLOTS_DIR=dir writes it out).
 
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { markPareto, recommend } from "../src/cli/pareto.js";
-import { renderConsole, renderMarkdown, writeReport } from "../src/cli/report.js";
+import { renderConsole, renderMachines, renderMarkdown, writeReport } from "../src/cli/report.js";
 import type { BenchResults, KernelRow, QualityRow } from "../src/cli/results.js";
-import { recallPlot, throughputPlot } from "../src/cli/svg.js";
+import { formatSig, recallPlot, throughputPlot } from "../src/cli/svg.js";
 
 function q(label: string, precision: QualityRow["precision"], rescore: QualityRow["rescore"], dims: number, multiplier: number, recall: number, bytesPerVector: number, p50Ms: number, reference?: boolean): QualityRow {
   const row: QualityRow = { label, precision, rescore, dims, multiplier, recall, bytesPerVector, p50Ms };
@@ -437,5 +439,77 @@ describe("writeReport", () => {
     expect((await readdir(base)).sort()).toEqual(["BENCHMARKS.md", "results.json"]);
     expect(written.recallPlot).toBeUndefined();
     expect(written.throughputPlot).toBeUndefined();
+  });
+});
+
+describe("the committed bench/latest/results.json", () => {
+  const results = JSON.parse(readFileSync(new URL("../bench/latest/results.json", import.meta.url), "utf8")) as BenchResults;
+  const md = renderMarkdown(results, { recallPlot: "recall.svg", throughputPlot: "throughput.svg" });
+  const text = renderConsole(results);
+  const cells = (line: string) => line.split(" | ").map((c) => c.replace(/^\| |\s*\|$/g, "").trim());
+  /** The first table row starting with `first`, after the heading `after` if given. */
+  const tableRow = (first: string, after = "") =>
+    md.slice(md.indexOf(after)).split("\n").find((line) => line.startsWith(`| ${first.replace(/\|/g, "\\|")} |`));
+
+  it("renders every kernel row with its p50, and says why a peer did not run", () => {
+    for (const suite of results.kernels) {
+      expect(md).toContain(`### ${suite.title}`);
+      for (const row of suite.rows) {
+        const line = tableRow(row.implementation, `### ${suite.title}`);
+        expect(line, row.implementation).toBeDefined();
+        if (row.status === "ok") expect(cells(line!)[1]).toBe(formatSig(row.p50Ms!));
+        else expect(line).toContain(`${row.status}: ${row.note}`);
+      }
+    }
+  });
+
+  it("shows each quality row's recall and stored bytes; sentence-transformers rescores codes with the float32 query", () => {
+    const study = results.quality!;
+    for (const row of study.rows) {
+      const line = md.split("\n").find((l) => l.startsWith(`| ${row.label}`));
+      expect(line, row.label).toBeDefined();
+      const c = cells(line!);
+      expect(c[4]).toBe(Number.isFinite(row.recall) ? row.recall.toFixed(4) : "—");
+      expect(c[5]).toBe(Number.isFinite(row.bytesPerVector) ? row.bytesPerVector.toLocaleString("en-US") : "NaN");
+    }
+    // study.ts rescores these two from the codes they search (int8 values, unpacked bits), as
+    // sentence-transformers' semantic_search_* do: their bytes are the codes alone.
+    const reference = (label: string) => study.rows.find((r) => r.label === label)!;
+    expect(reference("ST binary → rescore ×2").bytesPerVector).toBe(study.dims / 8);
+    expect(reference("ST int8 codes·codes → rescore ×2").bytesPerVector).toBe(study.dims);
+    expect(tableRow("ST binary → rescore ×2 (reference: sentence-transformers default)")).toContain("| float32 query · codes | ×2 |");
+  });
+
+  it("renders the end-to-end, scaling, ids and scale sections from the run", () => {
+    for (const row of results.endToEnd) expect(cells(tableRow(row.name)!)[2]).toBe(formatSig(row.p50Ms));
+    for (const row of results.scaling ?? []) expect(cells(tableRow(row.name)!)[4]).toMatch(new RegExp(`^${formatSig(row.speedup, 3, true).replace(".", "\\.")}×`));
+    for (const row of results.ids ?? []) expect(tableRow(row.name)).toBeDefined();
+    if (results.scale) expect(md).toContain(`| shards | ${results.scale.shards} |`);
+  });
+
+  it("puts the run in a column of the machine comparison, beside another machine's", () => {
+    const other = sampleResults();
+    const table = renderMachines([{ dir: "latest", results }, { dir: "sample", results: other }]);
+    const row = (name: string) => cells(table.split("\n").find((l) => l.startsWith(`| ${name} |`))!);
+    expect(row("CPU").slice(1)).toEqual([`${results.meta.cpu} (${results.meta.cores} cores)`, "AMD EPYC 7B13 (8 cores)"]);
+    const usearch = results.kernels.find((s) => s.kernel === "int8")!.rows.find((r) => r.implementation.startsWith("usearch"))!;
+    expect(row("int8 1024-d: usearch exactSearch time ÷ quantvec's")[1]).toBe(`${formatSig(usearch.quantvecSpeedup!, 3, true)}×`);
+    expect(row("int8 1024-d: usearch exactSearch time ÷ quantvec's")[2]).toBe("1.15×"); // 6.9 / 6.0 M vectors/s
+    const two = results.scaling!.find((r) => r.name === "Hamming 1024-bit: 2 threads, one query")!;
+    expect(row("2 threads vs 1, Hamming")[1]).toBe(`${formatSig(two.speedup, 3, true)}×`);
+    expect(row("2 threads vs 1, Hamming")[2]).toBe("—"); // the sample has no such row
+  });
+
+  it("prints the same rows to the terminal", () => {
+    for (const suite of results.kernels) for (const row of suite.rows) expect(text).toContain(row.implementation);
+    for (const row of results.quality!.rows) expect(text).toContain(row.label);
+  });
+
+  it("plots one marker per quality row (hollow for the references) and one bar per kernel that ran", () => {
+    const recall = recallPlot(results.quality!);
+    expect(count(recall, 'class="pt"')).toBe(results.quality!.rows.filter((r) => Number.isFinite(r.recall)).length);
+    expect(count(recall, /class="pt" d="[^"]*" fill="#fff"/g)).toBe(results.quality!.rows.filter((r) => r.reference).length);
+    const bars = throughputPlot(results);
+    expect(count(bars, /<rect x=/g)).toBe(results.kernels.flatMap((s) => s.rows).filter((r) => r.status === "ok" && r.vectorsPerSec !== undefined).length);
   });
 });

@@ -63,6 +63,27 @@ describe("threads", () => {
     expect(scan).toHaveBeenCalledTimes(1);
   });
 
+  it("hands the worker its share before the calling thread scans its own (the two shares overlap)", async () => {
+    const index = await create({ precision: "binary", threads: 2 });
+    index.add(ROWS);
+    await index.search(QUERIES[0], { k: 5 }); // the worker has started
+    const shard = (index as unknown as { shardList: Array<{ pool: WorkerPool; arena: { kernels: { scan_topk(desc: number): void } } }> }).shardList[0];
+    const events: string[] = [];
+    const port = (shard.pool as unknown as { slots: Array<{ port: { post(message: unknown): void } }> }).slots[0].port;
+    const post = port.post;
+    port.post = (message) => (events.push("worker gets its share"), post(message));
+    const kernels = shard.arena.kernels;
+    shard.arena.kernels = { ...kernels, scan_topk: (desc) => (events.push("caller scans"), kernels.scan_topk(desc)) };
+    try {
+      await index.search(QUERIES[1], { k: 5 });
+    } finally {
+      shard.arena.kernels = kernels;
+      port.post = post;
+    }
+    expect(events[0]).toBe("worker gets its share");
+    expect(events).toContain("caller scans");
+  });
+
   it("never returns a torn result while adds and searches interleave", async () => {
     const index = await create({ precision: "binary", rescore: "int8", threads: 2 });
     const oracle = { precision: "binary", rescore: "int8", storedDims: DIMS, normalize: false, ranges: RANGES } as const;

@@ -16,11 +16,13 @@ import { kernels } from "../kernels.js";
 import { calibrate } from "../quantize.js";
 import { Index, type IndexOptions } from "../vector-index.js";
 import { ready } from "../wasm.js";
-import { fillRandom, K, kernelSuites, type KernelSizes, randomNormal } from "./kernel-bench.js";
-import { measure } from "./measure.js";
+import { K, kernelSuites, type KernelSizes, randomNormal, referenceTasks } from "./kernel-bench.js";
+import { fillRandom } from "./random.js";
+import { measure, speedup, type Task } from "./measure.js";
 import { persistenceSuite } from "./persistence-bench.js";
 import { loadSimSimd, loadUSearch } from "./peers.js";
 import type { Progress } from "./progress.js";
+import { HardwareReference } from "./reference.js";
 import type { BenchResults, EndToEndRow, IdsRow, QualityStudy, ScaleRun, ScalingRow } from "./results.js";
 import { qualityStudy, rotationSplitRows } from "./study.js";
 
@@ -43,19 +45,21 @@ interface ModeSettings {
   persistence: { vectors: number; rounds: number };
 }
 
-// Every corpus is at least 128 MB: this machine reports a 260 MiB shared L3, and a 64 MB corpus
-// was still read from cache (a "bound" of 30 GB/s), which measures the core, not the memory.
-// Quick mode differs from full in timing budget, end-to-end size and query count.
+// Quick mode's corpora are 128 MB: small enough for a quick run, but these VMs report shared L3
+// caches of hundreds of MiB, so they may partly sit in cache (the suites' bound says how fast
+// the bytes came). Full mode's are 1 GiB, beyond any cache: the memory decides there.
 /** The scale suite: 40M 1024-bit codes, 5.1 GB, more than one 4 GiB WebAssembly memory holds. */
 export const SCALE_VECTORS = 40_000_000;
 
+const QUICK_SIZES: KernelSizes = { hamming: 1_000_000, int8: 128_000, float32: 32_000 };
+/** 1 GiB of each: 2^30 bytes in rows of 128, 1024 and 4096 bytes. */
+const FULL_SIZES: KernelSizes = { hamming: 8_388_608, int8: 1_048_576, float32: 262_144 };
+
 const MODES: Record<BenchMode, ModeSettings> = {
-  quick: { kernels: { hamming: 1_000_000, int8: 128_000, float32: 32_000 }, endToEnd: 100_000,
-    scaling: { hamming: 250_000, int8: 50_000, float32: 12_500 }, qualityQueries: 150, timeMs: 500,
-    ids: 1_000_000, scale: 0, persistence: { vectors: 100_000, rounds: 3 } },
-  full: { kernels: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, endToEnd: 1_000_000,
-    scaling: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, qualityQueries: 200, timeMs: 2000,
-    ids: 1_000_000, scale: SCALE_VECTORS, persistence: { vectors: 1_000_000, rounds: 5 } },
+  quick: { kernels: QUICK_SIZES, endToEnd: 100_000, scaling: QUICK_SIZES, qualityQueries: 150, timeMs: 500, ids: 1_000_000, scale: 0,
+    persistence: { vectors: 100_000, rounds: 3 } },
+  full: { kernels: FULL_SIZES, endToEnd: 1_000_000, scaling: FULL_SIZES, qualityQueries: 200, timeMs: 2000, ids: 1_000_000, scale: SCALE_VECTORS,
+    persistence: { vectors: 1_000_000, rounds: 5 } },
 };
 
 const require = createRequire(import.meta.url);
@@ -127,41 +131,85 @@ async function endToEnd(count: number, seed: number, timeMs: number, progress: P
 }
 
 /**
- * Threads and batching: the same index scanned by 1 and by 2 threads, and 16 queries searched
- * one by one against one searchBatch call. Every pair is timed in one run.
+ * Two indexes over the same `count` seeded 1024-d rows, on 1 and on 2 threads. Binary and int8
+ * rows go in as random codes (addQuantized): a scan does not depend on the data, and quantizing
+ * a gigabyte of floats in JS would take minutes.
+ */
+async function threadPair(
+  precision: "binary" | "int8" | "float32", count: number, seed: number, progress: Progress,
+): Promise<[Index, Index]> {
+  if (precision === "float32") {
+    const [one, two] = await syntheticIndexes(count, seed, [{ precision, rescore: "none" }, { precision, rescore: "none", threads: 2 }], progress, "building the indexes");
+    return [one, two];
+  }
+  const dims = 1024;
+  const ranges = precision === "int8" ? calibrate(randomNormal(8192 * dims, seed + 100), { dims }) : undefined;
+  const [one, two] = await Promise.all([1, 2].map((threads) => Index.create({ dims, precision, rescore: "none", ranges, threads })));
+  const rowBytes = precision === "binary" ? dims / 8 : dims;
+  const chunkRows = 65_536;
+  const codes = new Uint8Array(chunkRows * rowBytes);
+  for (let start = 0, c = 0; start < count; start += chunkRows, c++) {
+    const rows = Math.min(chunkRows, count - start);
+    fillRandom(codes, seed + 5000 + c);
+    const chunk = codes.subarray(0, rows * rowBytes);
+    const quantized = precision === "binary" ? { binary: chunk } : { int8: new Int8Array(chunk.buffer, 0, chunk.length) };
+    one.addQuantized(quantized);
+    two.addQuantized(quantized);
+    progress.update(start + rows, count, "building the indexes");
+  }
+  progress.clear();
+  return [one, two];
+}
+
+/**
+ * Threads and batching: the same rows scanned by 1 and by 2 threads beside the hardware
+ * reference (the streaming read of as many bytes on 1 and 2 threads), and 16 queries searched
+ * one by one against one searchBatch call. All timed in turn in one run.
  */
 async function scaling(sizes: KernelSizes, seed: number, timeMs: number, progress: Progress): Promise<ScalingRow[]> {
   const queries = Array.from({ length: 16 }, (_, i) => randomNormal(1024, seed + 300 + i));
   const rows: ScalingRow[] = [];
-  const suites: Array<{ name: string; count: number; precision: "binary" | "int8" | "float32" }> = [
-    { name: "Hamming 1024-bit", count: sizes.hamming, precision: "binary" },
-    { name: "int8 1024-d", count: sizes.int8, precision: "int8" },
-    { name: "float32 1024-d", count: sizes.float32, precision: "float32" },
+  const suites: Array<{ name: string; count: number; precision: "binary" | "int8" | "float32"; rowBytes: number }> = [
+    { name: "Hamming 1024-bit", count: sizes.hamming, precision: "binary", rowBytes: 128 },
+    { name: "int8 1024-d", count: sizes.int8, precision: "int8", rowBytes: 1024 },
+    { name: "float32 1024-d", count: sizes.float32, precision: "float32", rowBytes: 4096 },
   ];
-  for (const { name, count, precision } of suites) {
-    progress.stage(`scaling: ${name}, ${count.toLocaleString("en-US")} vectors`);
-    const [one, two] = await syntheticIndexes(
-      count, seed, [{ precision, rescore: "none" }, { precision, rescore: "none", threads: 2 }], progress, "building the indexes",
-    );
+  for (const { name, count, precision, rowBytes } of suites) {
+    progress.stage(`scaling: ${name}, ${count.toLocaleString("en-US")} vectors (${((count * rowBytes) / 2 ** 20).toFixed(0)} MiB)`);
+    const [one, two] = await threadPair(precision, count, seed, progress);
+    const reference = await HardwareReference.create(rowBytes, count, seed + 17);
     try {
-      const tasks = [
+      const tasks: Task[] = [
         { name: "1 thread", fn: () => one.search(queries[0], { k: K }) },
         { name: "16 singles", fn: async () => { for (const q of queries) await one.search(q, { k: K }); } },
         { name: "batch of 16", fn: () => one.searchBatch(queries, { k: K }) },
       ];
       if (two.threads === 2) tasks.push({ name: "2 threads", fn: () => two.search(queries[0], { k: K }) });
+      if (typeof reference !== "string") tasks.push(...referenceTasks(reference));
       const t = await measure(tasks, timeMs);
-      const pair = (label: string, ours: string, baseline: string, baselineLabel: string) => {
-        const a = t.get(ours)!.p50Ms;
-        const b = t.get(baseline)!.p50Ms;
-        rows.push({ name: `${name}: ${label}`, baseline: baselineLabel, p50Ms: a, baselineP50Ms: b, speedup: b / a });
+      const pair = (label: string, ours: string, baseline: string, baselineLabel: string): ScalingRow => {
+        const ratio = speedup(t, ours, baseline);
+        const row: ScalingRow = {
+          name: `${name}: ${label}`, baseline: baselineLabel, p50Ms: t.get(ours)!.p50Ms, baselineP50Ms: t.get(baseline)!.p50Ms,
+          speedup: ratio.median, speedupLow: ratio.low, speedupHigh: ratio.high,
+        };
+        rows.push(row);
+        return row;
       };
-      if (two.threads === 2) pair("2 threads, one query", "2 threads", "1 thread", "1 thread");
-      else rows.push({ name: `${name}: 2 threads`, baseline: `unavailable: ${two.threadingNote}`, p50Ms: NaN, baselineP50Ms: NaN, speedup: NaN });
+      const hardware = typeof reference === "string" ? undefined
+        : pair("hardware reference (streaming read of as many bytes), 2 threads", "reference:2 threads", "reference:1 thread", "1 thread");
+      if (two.threads === 2) {
+        const ours = pair("2 threads, one query", "2 threads", "1 thread", "1 thread");
+        if (hardware) {
+          ours.referenceSpeedup = hardware.speedup;
+          ours.ofReference = ours.speedup / hardware.speedup;
+        }
+      } else rows.push({ name: `${name}: 2 threads`, baseline: `unavailable: ${two.threadingNote}`, p50Ms: NaN, baselineP50Ms: NaN, speedup: NaN });
       pair("searchBatch of 16 queries", "batch of 16", "16 singles", "16 single searches");
     } finally {
       one.dispose();
       two.dispose();
+      if (typeof reference !== "string") reference.dispose();
     }
   }
   return rows;
@@ -251,6 +299,19 @@ export async function scaleSuite(count: number, seed: number, timeMs: number, pr
   }
 }
 
+/** CPU flags that matter to the scans: SIMD widths, dot-product and popcount instructions. */
+const RELEVANT_FLAGS = ["popcnt", "avx2", "avx_vnni", "avx512f", "avx512bw", "avx512_vnni", "avx512_vpopcntdq", "avx512_bitalg", "amx_int8"];
+
+function cpuFlags(): string[] | undefined {
+  try {
+    const line = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("flags"));
+    const flags = new Set(line?.split(":")[1].trim().split(/\s+/));
+    return RELEVANT_FLAGS.filter((flag) => flags.has(flag));
+  } catch {
+    return undefined;
+  }
+}
+
 export interface BenchOptions {
   mode: BenchMode;
   seed: number;
@@ -266,6 +327,7 @@ export async function runBench({ mode, seed, progress, scale }: BenchOptions): P
   const results: BenchResults = {
     meta: {
       date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? "unknown", cores: os.availableParallelism(),
+      cpuFlags: cpuFlags(), loadAverage: os.loadavg(),
       platform: `${os.platform()} ${os.arch()}`, quantvecVersion: packageVersion(), mode, seed,
       peers: { simsimd: simsimd.version, usearch: usearch.version },
       kernelPath: kernels.features.path, kernelPathReason: kernels.features.pathReason,

@@ -1,16 +1,18 @@
 // The kernel suites of `quantvec bench`: one query scanned against a whole synthetic corpus with
-// top-10 selection, quantvec beside plain JS and the peers, all timed in one tinybench run per
-// suite together with a streaming read of the same bytes (the bound). Kernels do not depend on
+// top-10 selection, quantvec beside plain JS and the peers, all timed in turn (src/cli/measure.ts)
+// together with a streaming read of the same bytes (the bound) and the hardware reference. Kernels do not depend on
 // the data, so seeded random codes measure speed honestly; quality is measured on real vectors.
 
 import { hammingTopK, dotTopK, perPairTopK } from "./baselines.js";
 import { KernelBuffer, kernels } from "../kernels.js";
-import { measure, type Task } from "./measure.js";
+import { Index } from "../vector-index.js";
+import { measure, speedup, type Task, type Timing } from "./measure.js";
 import type { Peer, SimSimd, USearch } from "./peers.js";
-import { xorshift32 } from "./random.js";
+import { fillRandom, xorshift32 } from "./random.js";
 import { quantizeSuite } from "./quantize-bench.js";
 import { rotationSuite } from "./rotation-bench.js";
-import type { KernelRow, KernelSuite } from "./results.js";
+import { HardwareReference } from "./reference.js";
+import type { HardwareReferenceRow, KernelRow, KernelSuite } from "./results.js";
 
 export const K = 10;
 const DIMS = 1024;
@@ -26,12 +28,6 @@ export interface Peers {
   usearch: Peer<USearch>;
 }
 
-/** Seeded random bytes, a word at a time. */
-export function fillRandom(bytes: Uint8Array | Int8Array, seed: number): void {
-  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-  const next = xorshift32(seed);
-  for (let i = 0; i < words.length; i++) words[i] = next();
-}
 
 /** Seeded standard normal float32 values (Box–Muller). */
 export function randomNormal(length: number, seed: number): Float32Array {
@@ -46,7 +42,7 @@ export function randomNormal(length: number, seed: number): Float32Array {
 interface Contender {
   implementation: string;
   note?: string;
-  run: () => number[];
+  run: () => number[] | Promise<number[]>;
   /** quantvec's answer to the same computation (peers without an int16 query compute int8 × int8). */
   expected: () => number[];
 }
@@ -77,7 +73,7 @@ async function runSuite(
     }
     let got: number[];
     try {
-      got = contender.run();
+      got = await contender.run();
     } catch (error) {
       rows.push({ implementation: contender.implementation, status: "failed", note: (error as Error).message.split("\n")[0] });
       continue;
@@ -92,26 +88,55 @@ async function runSuite(
     }
     timed.push(contender);
   }
-  const tasks: Task[] = [
-    { name: "bound:streams", fn: () => arena.kernels.read_sum_rows(buffer.ptr, bytesPerVector, vectors) },
-    { name: "bound:one", fn: () => arena.kernels.read_sum(buffer.ptr, bytes) },
-    ...timed.map((c) => ({ name: c.implementation, fn: c.run })),
-  ];
-  const timings = await measure(tasks, timeMs);
-  const gbPerSec = (ms: number) => bytes / (ms / 1000) / 1e9;
-  const bound = gbPerSec(timings.get("bound:streams")!.p50Ms);
-  const oneStream = gbPerSec(timings.get("bound:one")!.p50Ms);
-  const quantvecMs = timings.get(timed[0]?.implementation ?? "")?.p50Ms;
-  for (const contender of timed) {
-    const { p50Ms } = timings.get(contender.implementation)!;
-    rows.push({
-      implementation: contender.implementation, status: "ok", note: contender.note, p50Ms,
-      vectorsPerSec: vectors / (p50Ms / 1000), gbPerSec: gbPerSec(p50Ms), percentOfBound: (100 * gbPerSec(p50Ms)) / bound,
-      quantvecSpeedup: quantvecMs === undefined ? undefined : p50Ms / quantvecMs,
-    });
+  const reference = await HardwareReference.create(bytesPerVector, vectors, 17);
+  try {
+    const tasks: Task[] = [
+      { name: "bound:streams", fn: () => arena.kernels.read_sum_rows(buffer.ptr, bytesPerVector, vectors) },
+      { name: "bound:one", fn: () => arena.kernels.read_sum(buffer.ptr, bytes) },
+      ...(typeof reference === "string" ? [] : referenceTasks(reference)),
+      ...timed.map((c) => ({ name: c.implementation, fn: c.run })),
+    ];
+    const timings = await measure(tasks, timeMs);
+    const gbPerSec = (ms: number) => bytes / (ms / 1000) / 1e9;
+    const bound = gbPerSec(timings.get("bound:streams")!.p50Ms);
+    const oneStream = gbPerSec(timings.get("bound:one")!.p50Ms);
+    const quantvec = timed[0]?.implementation;
+    for (const contender of timed) {
+      const { p50Ms, p10Ms, p90Ms } = timings.get(contender.implementation)!;
+      const vsQuantvec = quantvec === undefined ? undefined : speedup(timings, quantvec, contender.implementation);
+      rows.push({
+        implementation: contender.implementation, status: "ok", note: contender.note, p50Ms, p10Ms, p90Ms,
+        vectorsPerSec: vectors / (p50Ms / 1000), gbPerSec: gbPerSec(p50Ms), percentOfBound: (100 * gbPerSec(p50Ms)) / bound,
+        quantvecSpeedup: quantvec === undefined ? undefined : p50Ms / timings.get(quantvec)!.p50Ms,
+        quantvecSpeedupLow: vsQuantvec?.low, quantvecSpeedupHigh: vsQuantvec?.high,
+      });
+    }
+    rows.sort((a, b) => (a.status === "ok" ? 0 : 1) - (b.status === "ok" ? 0 : 1));
+    return {
+      kernel, title, vectors, bytesPerVector, boundGbPerSec: bound, oneStreamGbPerSec: oneStream,
+      reference: referenceRow(reference, timings, bytes), rows,
+    };
+  } finally {
+    if (typeof reference !== "string") reference.dispose();
   }
-  rows.sort((a, b) => (a.status === "ok" ? 0 : 1) - (b.status === "ok" ? 0 : 1));
-  return { kernel, title, vectors, bytesPerVector, boundGbPerSec: bound, oneStreamGbPerSec: oneStream, rows };
+}
+
+/** The hardware reference's two tasks, to time beside a suite's contenders. */
+export function referenceTasks(reference: HardwareReference): Task[] {
+  return [
+    { name: "reference:1 thread", fn: () => reference.one() },
+    { name: "reference:2 threads", fn: () => reference.two() },
+  ];
+}
+
+/** The hardware reference's row from timings that included referenceTasks (or why there is none). */
+export function referenceRow(reference: HardwareReference | string, timings: Map<string, Timing>, bytes: number): HardwareReferenceRow {
+  if (typeof reference === "string") return { note: reference };
+  const two = speedup(timings, "reference:2 threads", "reference:1 thread");
+  return {
+    oneThreadGbPerSec: bytes / (timings.get("reference:1 thread")!.p50Ms / 1000) / 1e9,
+    twoThreadSpeedup: two.median, twoThreadSpeedupLow: two.low, twoThreadSpeedupHigh: two.high,
+  };
 }
 
 const peerMissing = (peer: Peer<unknown>): Unavailable => ({
@@ -122,15 +147,25 @@ const peerMissing = (peer: Peer<unknown>): Unavailable => ({
 async function hammingSuite(count: number, seed: number, peers: Peers, timeMs: number): Promise<KernelSuite> {
   const bytes = DIMS / 8;
   const buffer = kernels.alloc("uint8", count * bytes);
+  let index: Index | undefined;
   try {
     fillRandom(buffer.array, seed);
     const codes = buffer.array.slice();
     const query = new Uint8Array(bytes);
     fillRandom(query, seed + 1);
     const ours = () => Array.from(kernels.hamming_u1_topk(query, buffer, K).rows);
+    // The same codes through an index: one timing method for the kernel and Index.search.
+    index = await Index.create({ dims: DIMS, precision: "binary", rescore: "none" });
+    index.addQuantized({ binary: codes });
+    const signs = Float32Array.from({ length: DIMS }, (_, i) => ((query[i >> 3] >> (7 - (i & 7))) & 1 ? 1 : -1));
+    const searched = index;
     const { simsimd, usearch } = peers;
     const contenders: Array<Contender | Unavailable> = [
       { implementation: "quantvec", run: ours, expected: ours },
+      {
+        implementation: "quantvec Index.search", note: "the same codes and query through Index.search, awaited",
+        run: async () => Array.from((await searched.search(signs, { k: K })).ids), expected: ours,
+      },
       { implementation: "plain JS (SWAR popcount)", run: () => hammingTopK(query, codes, K), expected: ours },
       simsimd.lib
         ? {
@@ -144,6 +179,7 @@ async function hammingSuite(count: number, seed: number, peers: Peers, timeMs: n
     return await runSuite("Hamming, 1024-bit codes, top-10", "hamming", buffer, count, bytes, contenders, timeMs);
   } finally {
     buffer.dispose();
+    index?.dispose();
   }
 }
 

@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Checksum } from "../checksum.js";
 import { Index } from "../vector-index.js";
-import { fillRandom, K, randomNormal } from "./kernel-bench.js";
+import { K, randomNormal } from "./kernel-bench.js";
+import { fillRandom } from "./random.js";
 import type { Progress } from "./progress.js";
 import type { PersistenceRun } from "./results.js";
 

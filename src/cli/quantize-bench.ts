@@ -16,7 +16,7 @@ const DIMS = 1024;
  *
  * @param rows rows per call.
  * @param seed seeds the rows.
- * @param timeMs tinybench time per task.
+ * @param timeMs time per task in each round (measure.ts).
  * @returns a kernel suite whose rows carry GB/s of float input and the percentage of a streaming
  *   read of those bytes measured in the same run.
  * @throws Error when a contender's codes differ from the scalar loops'.

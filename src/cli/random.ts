@@ -12,3 +12,10 @@ export function xorshift32(seed: number): () => number {
     return x;
   };
 }
+
+/** Seeded random bytes, a word at a time. */
+export function fillRandom(bytes: Uint8Array | Int8Array, seed: number): void {
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  const next = xorshift32(seed);
+  for (let i = 0; i < words.length; i++) words[i] = next();
+}

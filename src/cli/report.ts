@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { markPareto } from "./pareto.js";
-import type { BenchResults, IdsRow, KernelRow, KernelSuite, PersistenceRun, QualityRow, QualityStudy, RunMeta, ScaleRun } from "./results.js";
+import type { BenchResults, IdsRow, KernelRow, KernelSuite, PersistenceRun, QualityRow, QualityStudy, RunMeta, ScaleRun, ScalingRow } from "./results.js";
 import { formatBytes, formatCount, formatSig, recallPlot, throughputPlot } from "./svg.js";
 
 const DASH = "—";
@@ -27,11 +27,34 @@ function isQuantvec(row: KernelRow): boolean {
   return /^quantvec\b/i.test(row.implementation.trim());
 }
 
-/** "4.72×" for a peer; "baseline" for quantvec's own row, whose ratio to itself is 1. */
+/** "1.23× (1.10–1.31)": a ratio with its lowest and highest round, where the run recorded them. */
+function ratioText(ratio: number, low?: number, high?: number): string {
+  const range = low === undefined || high === undefined ? "" : ` (${formatSig(low, 3, true)}–${formatSig(high, 3, true)})`;
+  return `${formatSig(ratio, 3, true)}×${range}`;
+}
+
+/** "4.72× (4.5–4.9)" for a peer; "baseline" for quantvec's own row, whose ratio to itself is 1. */
 function speedupCell(row: KernelRow): string {
   if (row.quantvecSpeedup === undefined || !Number.isFinite(row.quantvecSpeedup)) return DASH;
   if (isQuantvec(row) && Math.abs(row.quantvecSpeedup - 1) < 1e-9) return "baseline";
-  return `${formatSig(row.quantvecSpeedup, 3, true)}×`;
+  return ratioText(row.quantvecSpeedup, row.quantvecSpeedupLow, row.quantvecSpeedupHigh);
+}
+
+/** The suite's hardware reference in a sentence, or "" when the run has none. */
+function referenceText(suite: KernelSuite): string {
+  const ref = suite.reference;
+  if (ref === undefined) return "";
+  if (ref.twoThreadSpeedup === undefined) return ` Hardware reference: ${ref.note ?? "not measured"}.`;
+  return ` Hardware reference, the same read on this thread and split with one worker: ${formatSig(ref.oneThreadGbPerSec!)} GB/s on 1 thread, ` +
+    `${ratioText(ref.twoThreadSpeedup, ref.twoThreadSpeedupLow, ref.twoThreadSpeedupHigh)} on 2 (what the machine allows a 2-thread scan).`;
+}
+
+function scalingSpeedupCell(row: ScalingRow): string {
+  return ratioText(row.speedup, row.speedupLow, row.speedupHigh);
+}
+
+function ofReferenceCell(row: ScalingRow): string {
+  return row.ofReference === undefined ? "" : `${formatSig(100 * row.ofReference, 2)}% of ${formatSig(row.referenceSpeedup!, 3, true)}×`;
 }
 
 function noteCell(row: KernelRow): string {
@@ -49,8 +72,13 @@ function recallCell(recall: number): string {
   return Number.isFinite(recall) ? recall.toFixed(4) : DASH;
 }
 
+/**
+ * sentence-transformers rescores with the float32 query against the corpus codes it already
+ * holds (unpacked bits, or int8 values): no float32 corpus vectors are read or stored.
+ */
 function rescoreCell(row: QualityRow): string {
-  return row.rescore === "none" ? DASH : row.rescore;
+  if (row.rescore === "none") return DASH;
+  return row.reference && row.rescore === "float32" ? "float32 query · codes" : row.rescore;
 }
 
 function multiplierCell(row: QualityRow): string {
@@ -139,10 +167,12 @@ export function renderMarkdown(results: BenchResults, files: { recallPlot?: stri
         ["Date", formatDate(meta.date)],
         ["Node", meta.node],
         ["CPU", `${meta.cpu} (${formatCount(meta.cores)} cores)`],
+        ...(meta.cpuFlags ? [["CPU flags that matter", meta.cpuFlags.join(" ") || "none of " + "popcnt, AVX2, AVX-512"]] : []),
         ["Platform", meta.platform],
         ["quantvec", meta.quantvecVersion],
         ...(meta.kernelPath ? [["Kernels", `${meta.kernelPath}: ${meta.kernelPathReason}`]] : []),
         ["Mode", meta.mode],
+        ...(meta.loadAverage ? [["Load average at start (1, 5, 15 min)", meta.loadAverage.map((v) => v.toFixed(2)).join(", ")]] : []),
         ...(meta.refreshed ? [["Refreshed", meta.refreshed]] : []),
         ["Seed", String(meta.seed)],
         ...Object.keys(meta.peers).map((name) => [`Peer: ${name}`, meta.peers[name] ?? "not loaded"]),
@@ -165,14 +195,19 @@ export function renderMarkdown(results: BenchResults, files: { recallPlot?: stri
 
   if (results.kernels.length > 0) {
     out.push("## Kernels", "");
-    out.push("One query scanned against the whole corpus, top-10 included; p50 of the timed runs. Ratios compare p50s measured in this run.", "");
+    out.push(
+      "One query scanned against the whole corpus, top-10 included; p50 of the timed runs. Ratios compare p50s measured in this run; " +
+        "where the run timed its contenders in turn (A B A B …), the range after a ratio is its lowest and highest round.",
+      "",
+    );
     for (const suite of results.kernels) {
       out.push(`### ${inline(suite.title)}`, "");
       out.push(
         `${formatCount(suite.vectors)} vectors × ${formatBytes(suite.bytesPerVector)} ` +
           `(${formatBytes(suite.vectors * suite.bytesPerVector)} read per query)` +
           (suite.boundGbPerSec === undefined ? "." : `; streaming read of the same bytes: ${formatSig(suite.boundGbPerSec)} GB/s` +
-            (suite.oneStreamGbPerSec === undefined ? "." : ` (one stream: ${formatSig(suite.oneStreamGbPerSec)} GB/s).`)),
+            (suite.oneStreamGbPerSec === undefined ? "." : ` (one stream: ${formatSig(suite.oneStreamGbPerSec)} GB/s).`)) +
+          referenceText(suite),
         "",
       );
       const percentColumn = results.bandwidth !== undefined || suite.rows.some((r) => r.percentOfBound !== undefined);
@@ -237,14 +272,15 @@ export function renderMarkdown(results: BenchResults, files: { recallPlot?: stri
     out.push("## Scaling", "");
     out.push(
       mdTable(
-        ["Configuration", "Baseline", "p50 ms", "Baseline p50 ms", "Speedup"],
-        ["l", "l", "r", "r", "r"],
+        ["Configuration", "Baseline", "p50 ms", "Baseline p50 ms", "Speedup", "Of the hardware reference"],
+        ["l", "l", "r", "r", "r", "r"],
         results.scaling.map((row) => [
           row.name,
           row.baseline,
           formatSig(row.p50Ms),
           formatSig(row.baselineP50Ms),
-          `${formatSig(row.speedup, 3, true)}×`,
+          scalingSpeedupCell(row),
+          ofReferenceCell(row),
         ]),
       ),
       "",
@@ -342,6 +378,8 @@ export function renderConsole(results: BenchResults): string {
 
   for (const suite of results.kernels) {
     out.push("", `${suite.title} — ${formatCount(suite.vectors)} vectors × ${formatBytes(suite.bytesPerVector)}`);
+    const reference = referenceText(suite).trim();
+    if (reference) out.push(reference);
     out.push(
       textTable(
         ["implementation", "p50 ms", "M vec/s", "GB/s", "% bound", "quantvec ×"],
@@ -398,9 +436,9 @@ export function renderConsole(results: BenchResults): string {
     out.push("", "Scaling");
     out.push(
       textTable(
-        ["configuration", "baseline", "p50 ms", "baseline ms", "speedup"],
-        ["l", "l", "r", "r", "r"],
-        results.scaling.map((r) => [r.name, r.baseline, formatSig(r.p50Ms), formatSig(r.baselineP50Ms), `${formatSig(r.speedup, 3, true)}×`]),
+        ["configuration", "baseline", "p50 ms", "baseline ms", "speedup", "of reference"],
+        ["l", "l", "r", "r", "r", "r"],
+        results.scaling.map((r) => [r.name, r.baseline, formatSig(r.p50Ms), formatSig(r.baselineP50Ms), scalingSpeedupCell(r), ofReferenceCell(r)]),
       ),
     );
   }
@@ -457,4 +495,60 @@ export async function writeReport(
   await writeFile(written.json, `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(written.markdown, renderMarkdown(results, links));
   return written;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machines side by side
+
+/** quantvec's speedup over the suite's usearch exactSearch (its p50 over ours), or undefined. */
+function vsUsearch(results: BenchResults, kernel: string): KernelRow | undefined {
+  return results.kernels.find((s) => s.kernel === kernel)?.rows.find((r) => /^usearch/.test(r.implementation) && r.status === "ok");
+}
+
+function twoThreads(results: BenchResults, prefix: string): ScalingRow | undefined {
+  return results.scaling?.find((r) => r.name.startsWith(prefix) && r.name.includes("2 threads, one query"));
+}
+
+/**
+ * One table, a column per run (each a machine's run as written to `dir`/results.json): CPU and
+ * the flags that matter, the kernels chosen, and each headline ratio, so runs on different
+ * machines read side by side.
+ */
+export function renderMachines(runs: ReadonlyArray<{ dir: string; results: BenchResults }>): string {
+  const column = (f: (r: BenchResults) => string) => runs.map(({ results }) => f(results));
+  const hamming = (r: BenchResults) => r.kernels.find((s) => s.kernel === "hamming");
+  const threadCell = (prefix: string) => (r: BenchResults) => {
+    const row = twoThreads(r, prefix);
+    if (row === undefined || !Number.isFinite(row.speedup)) return DASH;
+    return scalingSpeedupCell(row) + (row.referenceSpeedup === undefined ? "" : `; reference ${formatSig(row.referenceSpeedup, 3, true)}×`);
+  };
+  const peerCell = (kernel: string) => (r: BenchResults) => {
+    const row = vsUsearch(r, kernel);
+    return row === undefined ? DASH : speedupCell(row);
+  };
+  const rows: string[][] = [
+    ["Run", ...runs.map(({ dir, results }) => `[${dir}](${dir}/BENCHMARKS.md), ${results.meta.mode}, ${formatDate(results.meta.date)}`)],
+    ["CPU", ...column((r) => `${r.meta.cpu} (${r.meta.cores} cores)`)],
+    ["CPU flags that matter", ...column((r) => r.meta.cpuFlags?.join(" ") ?? "not recorded")],
+    ["Node", ...column((r) => r.meta.node)],
+    ["Kernels chosen", ...column((r) => r.meta.kernelPath ?? "not recorded")],
+    ["Load average at start", ...column((r) => r.meta.loadAverage?.map((v) => v.toFixed(1)).join(", ") ?? "not recorded")],
+    ["Streaming read (8 streams)", ...column((r) => opt(r.bandwidth?.gbPerSec, (v) => `${formatSig(v)} GB/s`))],
+    ["Hamming 1024-bit scan, % of the streaming read", ...column((r) => opt(hamming(r)?.rows[0]?.percentOfBound, (v) => `${formatSig(v, 2)}%`))],
+    ["Hamming through Index.search", ...column((r) => opt(hamming(r)?.rows.find((x) => x.implementation === "quantvec Index.search")?.percentOfBound, (v) => `${formatSig(v, 2)}%`))],
+    ["int8 1024-d: usearch exactSearch time ÷ quantvec's", ...column(peerCell("int8"))],
+    ["float32 1024-d: usearch exactSearch time ÷ quantvec's", ...column(peerCell("float32"))],
+    ["2 threads vs 1, Hamming", ...column(threadCell("Hamming"))],
+    ["2 threads vs 1, int8", ...column(threadCell("int8"))],
+    ["2 threads vs 1, float32", ...column(threadCell("float32"))],
+  ];
+  return [
+    "# quantvec benchmarks, machine by machine",
+    "",
+    "Generated by scripts/machines.mjs from each run's results.json; do not edit by hand. Each column is one run on one machine;",
+    "ratios compare contenders timed in the same run (a range is the lowest and highest round, where the run recorded one).",
+    "",
+    mdTable(rows[0], rows[0].map((_, i) => (i === 0 ? "l" : "r")), rows.slice(1)),
+    "",
+  ].join("\n");
 }

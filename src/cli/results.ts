@@ -11,6 +11,10 @@ export interface RunMeta {
   platform: string;
   quantvecVersion: string;
   mode: "quick" | "full" | "eval";
+  /** The CPU features that decide which kernels are fastest (AVX-512 VNNI, VPOPCNTDQ, …), from /proc/cpuinfo where there is one. */
+  cpuFlags?: string[];
+  /** os.loadavg() when the run started: other work on the machine skews every timing. */
+  loadAverage?: number[];
   /** When parts of a run were measured again later, what and how (scripts/refresh-bench-quality.mjs). */
   refreshed?: string;
   seed: number;
@@ -37,6 +41,26 @@ export interface KernelRow {
   gflopsPerSec?: number;
   /** quantvec's p50 divided by this row's p50 (above 1: this row is slower than quantvec). */
   quantvecSpeedup?: number;
+  /** The same ratio taken round by round (contenders timed in turn): its lowest and highest round. */
+  quantvecSpeedupLow?: number;
+  quantvecSpeedupHigh?: number;
+  /** The spread of single calls: 10th and 90th percentile. */
+  p10Ms?: number;
+  p90Ms?: number;
+}
+
+/**
+ * What the machine allows in the same run: the suite's streaming read (its bound) on one thread,
+ * and split with one worker (src/cli/reference.ts).
+ */
+export interface HardwareReferenceRow {
+  oneThreadGbPerSec?: number;
+  /** 2 threads vs 1, round by round: median, lowest and highest round. */
+  twoThreadSpeedup?: number;
+  twoThreadSpeedupLow?: number;
+  twoThreadSpeedupHigh?: number;
+  /** Why there is no measurement (no shared memory or worker here). */
+  note?: string;
 }
 
 export interface KernelSuite {
@@ -49,6 +73,7 @@ export interface KernelSuite {
   /** Streaming read of this suite's bytes in the same run: 8 interleaved streams (the bound) and one. */
   boundGbPerSec?: number;
   oneStreamGbPerSec?: number;
+  reference?: HardwareReferenceRow;
   rows: KernelRow[];
 }
 
@@ -124,6 +149,12 @@ export interface ScalingRow {
   p50Ms: number;
   baselineP50Ms: number;
   speedup: number;
+  /** The speedup taken round by round (contenders timed in turn): its lowest and highest round. */
+  speedupLow?: number;
+  speedupHigh?: number;
+  /** A "2 threads" row: the hardware reference's 2-thread speedup in the same run, and ours as a share of it. */
+  referenceSpeedup?: number;
+  ofReference?: number;
 }
 
 /** One timing of the ids suite (filters, removal, upserts), with its baseline where it has one. */
