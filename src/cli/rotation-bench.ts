@@ -27,7 +27,7 @@ function plainMatmul(a: Float32Array, b: Float32Array, rows: number, inner: numb
  * @param rows vectors per call.
  * @param dims vector length (and rotation size).
  * @param seed seeds the vectors and the matrix.
- * @param timeMs tinybench time per task.
+ * @param timeMs time per task in each round (measure.ts).
  * @returns a kernel suite whose rows carry GFLOP/s (2 · rows · dims² per call).
  * @throws Error when the two disagree on any output bit.
  * @example
