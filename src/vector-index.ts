@@ -278,6 +278,12 @@ export class Index {
     options = readOptions(caller, options, LOAD_OPTION_KEYS, "an object like { threads: 2 }");
     if (options.threads !== undefined && options.threads !== "auto") checkInteger(caller, "threads (a count or \"auto\")", options.threads, 1, 256);
     const rescoreFrom = checkChoice(caller, "rescoreFrom", options.rescoreFrom ?? "memory", ["memory", "disk"] as const);
+    if (rescoreFrom === "disk" && typeof ReadableStream === "function" && source instanceof ReadableStream) {
+      throw new TypeError(
+        `${caller}: rescoreFrom "disk" reads rows from the source at every search, and a ReadableStream cannot be read again ` +
+          "(it would be held whole in memory): pass a file path (Node), a Blob or File, or load it with rescoreFrom \"memory\"",
+      );
+    }
     await ready();
     const file = await openContainer(source, { caller });
     let index: Index | undefined;

@@ -272,6 +272,7 @@ describe.each([
     const fromBlob = await Index.load(new Blob([readFileSync(again)]), { rescoreFrom: "disk" });
     open.push(fromBlob);
     expect(await fromBlob.searchBatch(QUERIES, { k: 10 })).toEqual(await original.searchBatch(QUERIES, { k: 10 }));
+    await expect(Index.load(new Blob([readFileSync(again)]).stream(), { rescoreFrom: "disk" })).rejects.toThrow(/a ReadableStream cannot be read again/);
   });
 });
 
