@@ -152,6 +152,8 @@ describe("TextIndex.load refuses and leaves nothing loaded", () => {
     await expect(TextIndex.load(file, { embedder: other })).rejects.toThrow(
       /TextIndex\.load: ".*refuse\.qv" was built with another embedder \(prefixes \{"query":"q: ","document":"d: "\} in the file, \{"query":"","document":""\} given\)/,
     );
+    const stream = new Blob([readFileSync(file)]).stream();
+    await expect(TextIndex.load(stream, { embedder: other })).rejects.toThrow(/TextIndex\.load: "stream" was built with another embedder \(prefixes/);
     const renamed = { ...remembered(), model: "elsewhere/model" };
     await expect(TextIndex.load(file, { embedder: renamed })).rejects.toThrow(/model ".*" in the file, "elsewhere\/model" given/);
     const narrower = { ...remembered(), dims: 8 };
