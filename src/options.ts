@@ -85,7 +85,7 @@ function editDistance(a: string, b: string): number {
 /** `Index.create`. */
 export const INDEX_OPTION_KEYS: OptionKeys<IndexOptions> = {
   dims: true, precision: true, rescore: true, truncateTo: true, normalize: true, ranges: true, maxMemoryBytes: true, shardBytes: true,
-  threads: true, rotation: true,
+  threads: true, rotation: true, rescoreTo: true,
 };
 /** `Index.load`. */
 export const LOAD_OPTION_KEYS: OptionKeys<LoadOptions> = { threads: true, rescoreFrom: true };

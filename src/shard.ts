@@ -10,6 +10,7 @@ import { allocateHeaps, type RowFilter, runScan, splitRows, type ScanJob, writeD
 import { type ColumnWidths, SegmentedStore } from "./store.js";
 import { type Candidates, drainHeap } from "./topk.js";
 import { intQueryBytes, type KernelPath, writeIntQuery } from "./relaxed.js";
+import type { DiskColumn } from "./file/disk-column.js";
 import { Arena, kernelModule, type MemoryBudget } from "./wasm.js";
 
 export interface ShardOptions {
@@ -38,6 +39,9 @@ export function headroomFor(limit: number): number {
   return Math.max(64 * 1024, Math.min(Math.floor(limit / 64), 16 * 1024 * 1024));
 }
 
+/** Most bytes of rows from disk packed into a shard's scratch memory at once. */
+const PACKED_BYTES = 1 << 20;
+
 export class Shard {
   readonly arena: Arena;
   readonly store: SegmentedStore;
@@ -52,6 +56,11 @@ export class Shard {
   killed = 0;
   /** Set by a compaction: where this shard's rows went. */
   successor: { shard: Shard; rank: (row: number) => number } | undefined;
+  /**
+   * The rescoring column, when it is on disk instead of in this shard's memory (the store's width
+   * for it is then 0): shard row r is row `first + r` of the column.
+   */
+  disk: { column: DiskColumn; first: number } | undefined;
   /** Which rows are live as the index sees them now: bit per row. */
   private alive = new Uint8Array(8);
 
@@ -167,12 +176,51 @@ export class Shard {
   }
 
   /**
-   * Raw rescoring values of `rows` against one query: int8 (i32 dot products of the encoded
-   * query) or float32 (dot products) — whichever column `precision` names.
+   * Raw rescoring values of each query's candidate rows: int8 (i32 dot products of the encoded
+   * query) or float32 (dot products), whichever column `precision` names. With the column on
+   * disk, the rows of every query are fetched first in one pass (read and verified), then packed
+   * into this shard's scratch memory a slice at a time, where the kernels score them exactly as
+   * they score rows in memory.
+   *
+   * @throws (rejects) FileFormatError when a block of the rows on disk is corrupt.
    */
-  rescore(caller: string, precision: "int8" | "float32", dims: number, query: Float32Array, encoded: EncodedQuery, rows: readonly number[]): ArrayLike<number> {
+  async rescore(
+    caller: string, precision: "int8" | "float32", dims: number, queries: readonly Float32Array[], encoded: readonly EncodedQuery[],
+    rows: ReadonlyArray<readonly number[]>,
+  ): Promise<Array<Int32Array | Float32Array>> {
+    const values = rows.map((list) => (precision === "int8" ? new Int32Array(list.length) : new Float32Array(list.length)));
+    const disk = this.disk;
+    if (disk === undefined) {
+      rows.forEach((list, q) => this.score(caller, precision, dims, queries[q], encoded[q], list.map((row) => this.store.address(precision, row)), values[q]));
+      return values;
+    }
+    const wanted = Uint32Array.from(new Set(rows.flat())).sort(); // in file order
+    const slot = new Map(Array.from(wanted, (row, i) => [row, i]));
+    const fetched = await disk.column.fetch(caller, wanted.map((row) => disk.first + row));
+    // Pack a slice at a time, so the scratch memory stays within what the shard keeps free.
+    const R = disk.column.rowBytes;
+    const perSlice = Math.max(1, Math.floor(Math.min(PACKED_BYTES, this.arena.headroom / 8) / R));
+    for (let from = 0; from < wanted.length; from += perSlice) {
+      const to = Math.min(from + perSlice, wanted.length);
+      const packed = fetched.pack(caller, this.arena, from, to);
+      rows.forEach((list, q) => {
+        const picks = list.flatMap((row, j) => (slot.get(row)! >= from && slot.get(row)! < to ? [j] : []));
+        if (picks.length === 0) return;
+        const scores = this.score(caller, precision, dims, queries[q], encoded[q], picks.map((j) => packed + (slot.get(list[j])! - from) * R));
+        picks.forEach((j, i) => (values[q][j] = scores[i]));
+      });
+    }
+    return values;
+  }
+
+  /** The rescoring kernel over the rows at `addresses`, into `into` (a new array by default). */
+  private score(
+    caller: string, precision: "int8" | "float32", dims: number, query: Float32Array, encoded: EncodedQuery, addresses: readonly number[],
+    into: Int32Array | Float32Array = precision === "int8" ? new Int32Array(addresses.length) : new Float32Array(addresses.length),
+  ): Int32Array | Float32Array {
     const arena = this.arena;
-    const n = rows.length;
+    const n = addresses.length;
+    if (n === 0) return into;
     const rowPtrs = arena.scratchFor(caller, "rowPtrs", Math.max(4, n * 4));
     const out = arena.scratchFor(caller, "scores", Math.max(4, n * 4));
     let q: number;
@@ -183,14 +231,15 @@ export class Shard {
       q = arena.scratchFor(caller, "rescoreQuery", dims * 4);
       arena.f32.set(query, q >>> 2);
     }
-    const u32 = arena.u32;
-    for (let i = 0; i < n; i++) u32[(rowPtrs >>> 2) + i] = this.store.address(precision, rows[i]);
+    arena.u32.set(addresses, rowPtrs >>> 2);
     if (precision === "int8") {
       arena.kernels.dot_i16i8_rows(q, rowPtrs, dims, n, out);
-      return arena.i32.slice(out >>> 2, (out >>> 2) + n);
+      into.set(arena.i32.subarray(out >>> 2, (out >>> 2) + n));
+    } else {
+      arena.kernels.dot_f32_rows(q, rowPtrs, dims, n, out);
+      into.set(arena.f32.subarray(out >>> 2, (out >>> 2) + n));
     }
-    arena.kernels.dot_f32_rows(q, rowPtrs, dims, n, out);
-    return arena.f32.slice(out >>> 2, (out >>> 2) + n);
+    return into;
   }
 
   /**

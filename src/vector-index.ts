@@ -11,7 +11,7 @@ import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec } f
 import { type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
-import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, type SectionInfo, type SectionInput, writeContainer } from "./file/container.js";
+import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, type SectionInput, writeContainer } from "./file/container.js";
 import {
   INDEX_FORMAT, INDEX_VERSION, type IndexMeta, type IndexPlan, indexSections, MAX_SAVED_SHARDS, META_TAG, readIndexPlan, readLiveBitmap, ROTATION_TAG, type SavedShard, shardTag,
 } from "./file/index-file.js";
@@ -21,8 +21,9 @@ import { type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js
 import { mergeCandidates, type Located } from "./scan.js";
 import { headroomFor, Shard, type ShardScan } from "./shard.js";
 import { type Column, type ColumnWidths, lastStartingBy, type Slot } from "./store.js";
+import { RowFile } from "./file/row-file.js";
 import type { KernelPath } from "./relaxed.js";
-import { buildFor, compile, MAX_MEMORY_BYTES, type MemoryBudget, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
+import { type Arena, buildFor, compile, MAX_MEMORY_BYTES, type MemoryBudget, PAGE_BYTES, pathChoice, ready } from "./wasm.js";
 
 export type ScanPrecision = "binary" | "int8" | "float32";
 export type RescorePrecision = "int8" | "float32" | "none";
@@ -55,14 +56,26 @@ export interface IndexOptions {
    * saying why, where shared memory or workers are unavailable.
    */
   threads?: number | "auto";
+  /**
+   * Node: keep the rescoring codes (int8 or float32) in this file instead of memory. Rows are
+   * appended to it as they are added (the file is created, or emptied), so memory holds only the
+   * first-stage codes, ids and bookkeeping; searches read their candidates' rows from it, verified
+   * against block checksums kept in memory. `save` writes a normal index file. See the README.
+   */
+  rescoreTo?: string;
 }
 
 /** Options of `Index.load`. */
 export interface LoadOptions {
   /** Threads that scan, as for `Index.create` (the file does not fix it); default 1. */
   threads?: number | "auto";
-  /** Where the rescoring codes go: "memory" (default, and for now the only choice) reads them into the index. */
-  rescoreFrom?: "memory";
+  /**
+   * Where the rescoring codes are read from: "memory" (default) reads them into the index;
+   * "disk" leaves them in the file (which stays open until `dispose`) and reads each search's
+   * candidate rows on demand, verified block by block, so memory holds only the first-stage codes,
+   * ids and bookkeeping. Such an index takes removals but not adds (see the README).
+   */
+  rescoreFrom?: "memory" | "disk";
 }
 
 /** Allowed ids: an iterable of them (`Set`, array, `Uint32Array`, …) or a predicate. */
@@ -110,6 +123,9 @@ const MIN_AUTO_CALIBRATION_ROWS = 100;
  * (about 0.3 ms of scanning): handing rows to a worker and back costs about 0.1 ms.
  */
 const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
+
+/** Rescoring codes encoded and written to a `rescoreTo` file per step of an add. */
+const ROW_FILE_PIECE_BYTES = 1024 * 1024;
 
 /** Bytes of a column handed to the writer at once by `save` (a view of the shard's memory). */
 const SAVE_PIECE_BYTES = 8 * 1024 * 1024;
@@ -159,6 +175,12 @@ export class Index {
   /** Shards being built (a compaction's), counted against maxMemoryBytes like the others. */
   private readonly building = new Set<Shard>();
   private readonly widths: ColumnWidths;
+  /** What shards keep in memory: `widths` less the rescoring column when it is on disk. */
+  private readonly storeWidths: ColumnWidths;
+  /** The file the rescoring rows are appended to (`rescoreTo`). */
+  private rowFile: RowFile | undefined;
+  /** The file the rescoring rows are read from (loaded with rescoreFrom "disk"). */
+  private rescoreFile: ContainerReader | undefined;
   private readonly shardBytes: number;
   private readonly budget: MemoryBudget;
   private readonly shared: boolean;
@@ -176,6 +198,7 @@ export class Index {
   private constructor(options: {
     dims: number; storedDims: number; precision: ScanPrecision; rescore: RescorePrecision; normalize: boolean;
     ranges?: Ranges; maxMemoryBytes: number; shardBytes: number; shared: boolean; path: KernelPath; rotation?: Rotation;
+    rescoreOnDisk?: boolean;
   }) {
     this.dims = options.dims;
     this.storedDims = options.storedDims;
@@ -198,8 +221,10 @@ export class Index {
       int8: uses("int8") ? d : 0,
       float32: this.float32?.rowBytes ?? 0,
     };
+    this.storeWidths = { ...this.widths };
+    if (options.rescoreOnDisk) this.storeWidths[this.rescore as "int8" | "float32"] = 0;
     if (options.ranges) this.int8 = new Int8Codec(d, options.ranges);
-    this.budget = { limit: options.maxMemoryBytes, used: () => this.memoryBytes - this.ids.bytes };
+    this.budget = { limit: options.maxMemoryBytes, used: () => (this.disposed ? 0 : this.arenaBytes) };
     const rows = () => this.appendedRows;
     this.ids = new IdMap({
       get rows() {
@@ -252,7 +277,7 @@ export class Index {
     const caller = "Index.load";
     options = readOptions(caller, options, LOAD_OPTION_KEYS, "an object like { threads: 2 }");
     if (options.threads !== undefined && options.threads !== "auto") checkInteger(caller, "threads (a count or \"auto\")", options.threads, 1, 256);
-    checkChoice(caller, "rescoreFrom", options.rescoreFrom ?? "memory", ["memory"] as const);
+    const rescoreFrom = checkChoice(caller, "rescoreFrom", options.rescoreFrom ?? "memory", ["memory", "disk"] as const);
     await ready();
     const file = await openContainer(source, { caller });
     let index: Index | undefined;
@@ -274,19 +299,21 @@ export class Index {
       index = await Index.construct(caller, {
         dims: meta.dims, precision: meta.precision, rescore: meta.rescore, rotation, truncateTo: meta.storedDims, normalize: meta.normalize,
         ranges: meta.ranges, maxMemoryBytes: meta.maxMemoryBytes, shardBytes: meta.shardBytes, threads: options.threads,
-      }).catch(formatError(META_TAG));
+      }, rescoreFrom === "disk").catch(formatError(META_TAG));
       await index.restore(caller, file, plan);
+      // Rescoring from disk reads the file until the index is disposed.
+      if (index.rescoringOnDisk) index.rescoreFile = file;
       return index;
     } catch (error) {
       index?.dispose();
       throw error;
     } finally {
-      await file.close();
+      if (index?.rescoreFile !== file) await file.close();
     }
   }
 
   /** Index.create after its options were read: checks them, compiles, starts the threads. */
-  private static async construct(caller: string, options: IndexOptions): Promise<Index> {
+  private static async construct(caller: string, options: IndexOptions, rescoreFromDisk = false): Promise<Index> {
     const dims = checkInteger(caller, "dims", options.dims, 1, MAX_DIMS);
     const precision = checkChoice(caller, "precision", options.precision, ["binary", "int8", "float32"] as const);
     const rescore = checkChoice(
@@ -319,8 +346,14 @@ export class Index {
       }
     }
     const shared = requested > 1 && note === undefined;
-    checkShardBytes(caller, shardBytes, storedDims, precision, rescore);
-    const index = new Index({ dims, storedDims, precision, rescore, normalize, rotation, ranges, maxMemoryBytes, shardBytes, shared, path });
+    const rescoreTo = checkRescoreTo(caller, options.rescoreTo, rescore);
+    const rescoreOnDisk = rescore !== "none" && (rescoreTo !== undefined || rescoreFromDisk);
+    checkShardBytes(caller, shardBytes, storedDims, precision, rescoreOnDisk ? "none" : rescore);
+    const index = new Index({ dims, storedDims, precision, rescore, normalize, rotation, ranges, maxMemoryBytes, shardBytes, shared, path, rescoreOnDisk });
+    if (rescoreTo !== undefined) {
+      index.rowFile = await RowFile.create(caller, rescoreTo, index.widths[rescore as "int8" | "float32"]);
+      index.shardList[0].disk = { column: index.rowFile.column, first: 0 };
+    }
     if (shared) {
       try {
         await index.shardList[0].startWorkers(caller, requested - 1);
@@ -358,10 +391,22 @@ export class Index {
   /** Bytes this index holds now: every shard's WebAssembly memory (codes, ids, live bits, scratch, spare capacity) and its id table. */
   get memoryBytes(): number {
     if (this.disposed) return 0;
-    let bytes = this.ids.bytes;
+    // Rows on disk keep their block checksums (8 bytes per 4 KiB) in memory.
+    const disk = this.rowFile?.memoryBytes ?? this.shardList.reduce((sum, shard) => sum + (shard.disk?.column.memoryBytes ?? 0), 0);
+    return this.ids.bytes + this.arenaBytes + disk;
+  }
+
+  /** Bytes of every shard's WebAssembly memory (what maxMemoryBytes bounds). */
+  private get arenaBytes(): number {
+    let bytes = 0;
     for (const shard of this.shardList) bytes += shard.arena.byteLength;
     for (const shard of this.building) bytes += shard.arena.byteLength;
     return bytes;
+  }
+
+  /** True when the rescoring codes are read from a file (`rescoreTo`, or loaded with rescoreFrom "disk"), not memory. */
+  private get rescoringOnDisk(): boolean {
+    return this.rescore !== "none" && this.storeWidths[this.rescore] === 0;
   }
 
   /** True when this index keeps int8 codes, which need ranges. */
@@ -408,9 +453,9 @@ export class Index {
     const matrix = this.prepare(caller, toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }), "vectors");
     const rowIds = this.checkNewIds(caller, ids, matrix.rows, "new");
     const int8 = this.int8OrCalibrate(caller, matrix);
-    this.append(caller, rowIds, (shard, ptr, column, first, count) => {
-      if (column === "int8") int8!.encodeRows(shard.arena, ptr, matrix, first, count);
-      else this[column]!.encodeRows(shard.arena, ptr, matrix, first, count);
+    this.append(caller, rowIds, (arena, ptr, column, first, count) => {
+      if (column === "int8") int8!.encodeRows(arena, ptr, matrix, first, count);
+      else this[column]!.encodeRows(arena, ptr, matrix, first, count);
     }, int8);
     return rowIds;
   }
@@ -435,9 +480,9 @@ export class Index {
     const rowIds = this.checkNewIds(caller, ids, matrix.rows, "any");
     const int8 = this.int8OrCalibrate(caller, matrix);
     const replaced = Array.from(rowIds, (id) => this.ids.find(id)).filter((row) => row >= 0);
-    this.append(caller, rowIds, (shard, ptr, column, first, count) => {
-      if (column === "int8") int8!.encodeRows(shard.arena, ptr, matrix, first, count);
-      else this[column]!.encodeRows(shard.arena, ptr, matrix, first, count);
+    this.append(caller, rowIds, (arena, ptr, column, first, count) => {
+      if (column === "int8") int8!.encodeRows(arena, ptr, matrix, first, count);
+      else this[column]!.encodeRows(arena, ptr, matrix, first, count);
     }, int8, replaced);
     return replaced.length;
   }
@@ -509,9 +554,9 @@ export class Index {
       throw new RangeError(`${caller}: int8 codes need the ranges they were made with: pass ranges to Index.create or call index.calibrate(sample) first`);
     }
     const rowIds = this.checkNewIds(caller, ids, rows, "new", "codes");
-    this.append(caller, rowIds, (shard, ptr, column, first, count) => {
+    this.append(caller, rowIds, (arena, ptr, column, first, count) => {
       const width = this.widths[column];
-      shard.arena.u8.set(copies[column as "binary" | "int8"]!.subarray(first * width, (first + count) * width), ptr);
+      arena.u8.set(copies[column as "binary" | "int8"]!.subarray(first * width, (first + count) * width), ptr);
     }, this.int8);
     return rowIds;
   }
@@ -649,6 +694,13 @@ export class Index {
   async compact(): Promise<void> {
     const caller = "index.compact";
     this.live(caller);
+    if (this.rescoringOnDisk) {
+      throw new Error(
+        `${caller}: this index's rescoring codes are on disk (${this.rowFile === undefined ? "loaded with rescoreFrom \"disk\"" : "rescoreTo"}), ` +
+          "where removed rows cannot be reclaimed in place (searches already skip them). To drop them: save the index, " +
+          "load the file with rescoreFrom \"memory\", compact and save again",
+      );
+    }
     await new Promise<void>((resolve, reject) => {
       this.afterSearches(async () => {
         try {
@@ -747,6 +799,8 @@ export class Index {
     for (const shard of this.building) shard.dispose();
     this.shardList = [];
     this.building.clear();
+    void this.rowFile?.close();
+    void this.rescoreFile?.close();
   }
 
   // ---- validation ----------------------------------------------------------------------
@@ -826,7 +880,8 @@ export class Index {
 
   /** Bytes a row takes in a shard: its columns and its live bit. */
   private get bytesPerRow(): number {
-    return this.bytesPerVector + 4 + 1 / 8;
+    const { binary, int8, float32 } = this.storeWidths;
+    return binary + int8 + float32 + 4 + 1 / 8;
   }
 
   /**
@@ -837,20 +892,23 @@ export class Index {
     const rows = shard.rows;
     const columns = { ids: "ids", scan: this.precision, rescore: this.rescore } as const;
     const widths = this.widths;
+    const disk = shard.disk;
     return {
       rows,
       live: shard.liveBits(rows),
-      *column(section) {
-        const column = columns[section];
-        if (column === "none") return;
-        for (const segment of shard.store.segments) {
-          if (segment.rowStart >= rows) break;
-          const start = segment.ptr[column];
-          const end = start + Math.min(segment.count, rows - segment.rowStart) * widths[column];
-          for (let at = start; at < end; at += SAVE_PIECE_BYTES) yield shard.arena.u8.subarray(at, Math.min(at + SAVE_PIECE_BYTES, end));
-        }
-      },
+      // Rows on disk are copied across, verified block by block on the way.
+      column: (section) => (section === "rescore" && disk !== undefined ? disk.column.chunks("index.save", disk.first, rows) : inMemory(section)),
     };
+    function* inMemory(section: "ids" | "scan" | "rescore"): Iterable<Uint8Array> {
+      const column = columns[section];
+      if (column === "none") return;
+      for (const segment of shard.store.segments) {
+        if (segment.rowStart >= rows) break;
+        const start = segment.ptr[column];
+        const end = start + Math.min(segment.count, rows - segment.rowStart) * widths[column];
+        for (let at = start; at < end; at += SAVE_PIECE_BYTES) yield shard.arena.u8.subarray(at, Math.min(at + SAVE_PIECE_BYTES, end));
+      }
+    }
   }
 
   /**
@@ -875,7 +933,8 @@ export class Index {
         const region = (column: Column) => shard.arena.u8.subarray(segment.ptr[column], segment.ptr[column] + saved.rows * this.widths[column]);
         await file.readInto(sections.ids!.tag, region("ids"));
         await file.readInto(sections.scan!.tag, region(this.precision));
-        if (this.rescore !== "none") await this.loadRescoreColumn(file, sections.rescore!, region(this.rescore));
+        if (this.rescoringOnDisk) shard.disk = { column: file.diskColumn(sections.rescore!.tag, this.widths[this.rescore as "int8" | "float32"]), first: 0 };
+        else if (this.rescore !== "none") await file.readInto(sections.rescore!.tag, region(this.rescore));
         const live = await readLiveBitmap(file, caller, sections.live!.tag, saved.rows, saved.live);
         shard.store.commit(slots);
         shard.restoreLive(saved.rows, live);
@@ -884,14 +943,6 @@ export class Index {
     }
     this.ids.nextId = plan.meta.nextId;
     this.checkRestoredIds(caller, file, plan);
-  }
-
-  /**
-   * Where the rescoring codes go on load: read whole into the shard's memory, every 4 KiB block
-   * verified. (Leaving them in the file, to read candidates' rows on demand, branches here.)
-   */
-  private async loadRescoreColumn(file: ContainerReader, section: SectionInfo, target: Uint8Array): Promise<void> {
-    await file.readInto(section.tag, target);
   }
 
   /** Rebuilds the id map from the loaded rows; every id below nextId, no live id twice. */
@@ -916,7 +967,7 @@ export class Index {
 
   private newShard(caller: string): Shard {
     return new Shard(caller, {
-      widths: this.widths, maxBytes: this.shardBytes, shared: this.shared, path: this.path, budget: this.budget,
+      widths: this.storeWidths, maxBytes: this.shardBytes, shared: this.shared, path: this.path, budget: this.budget,
     });
   }
 
@@ -927,9 +978,15 @@ export class Index {
    */
   private append(
     caller: string, rowIds: Uint32Array,
-    write: (shard: Shard, ptr: number, column: "binary" | "int8" | "float32", first: number, count: number) => void,
+    write: (arena: Arena, ptr: number, column: "binary" | "int8" | "float32", first: number, count: number) => void,
     int8: Int8Codec | undefined, replaced: number[] = [],
   ): void {
+    if (this.rescoringOnDisk && this.rowFile === undefined) {
+      throw new Error(
+        `${caller}: this index was loaded with rescoreFrom "disk": its rescoring codes are read from the file it was loaded from, ` +
+          "which does not grow. Load it with rescoreFrom \"memory\" to add vectors; nothing was changed",
+      );
+    }
     const rows = rowIds.length;
     const placed: Array<{ shard: Shard; slots: Slot[] }> = [];
     const fresh: Shard[] = [];
@@ -959,6 +1016,7 @@ export class Index {
         fresh.push(shard);
         this.building.add(shard);
       }
+      if (this.rowFile !== undefined) this.appendRescoringRows(caller, rows, write);
     } catch (error) {
       for (const s of fresh) {
         s.dispose();
@@ -973,6 +1031,7 @@ export class Index {
     for (const { shard: s, slots } of placed) {
       if (!this.shardList.includes(s)) {
         s.offset = this.appendedRows;
+        if (this.rowFile !== undefined) s.disk = { column: this.rowFile.column, first: s.offset };
         this.shardList.push(s);
         if (this.threads > 1) s.startWorkers(caller, this.threads - 1).catch(() => {});
       }
@@ -980,7 +1039,8 @@ export class Index {
         const { segment, offset, count, first } = slot;
         s.arena.u32.set(rowIds.subarray(first, first + count), (segment.ptr.ids >>> 2) + offset);
         for (const column of ["binary", "int8", "float32"] as const) {
-          if (this.widths[column] > 0) write(s, segment.ptr[column] + offset * this.widths[column], column, first, count);
+          const width = s.store.widths[column];
+          if (width > 0) write(s.arena, segment.ptr[column] + offset * width, column, first, count);
         }
       }
       const before = s.rows;
@@ -996,6 +1056,33 @@ export class Index {
     if (replaced.length > 0) {
       const killed = replaced.map((row) => this.locate(row));
       this.afterSearches(() => killed.forEach(({ shard: s, row }) => killFollowing(s, row)));
+    }
+  }
+
+  /**
+   * Appends the rescoring codes of `rows` new rows to the row file (`rescoreTo`), encoded by
+   * `write` into the file's staging memory a MiB at a time. A failure puts the file back.
+   */
+  private appendRescoringRows(
+    caller: string, rows: number,
+    write: (arena: Arena, ptr: number, column: "binary" | "int8" | "float32", first: number, count: number) => void,
+  ): void {
+    const file = this.rowFile!;
+    const column = this.rescore as "int8" | "float32";
+    const width = this.widths[column];
+    const pieceRows = Math.max(1, Math.floor(ROW_FILE_PIECE_BYTES / width));
+    const mark = file.mark();
+    try {
+      const staging = file.staging;
+      const ptr = staging.scratchFor(caller, "rescoringRows", Math.min(rows, pieceRows) * width);
+      for (let first = 0; first < rows; first += pieceRows) {
+        const count = Math.min(pieceRows, rows - first);
+        write(staging, ptr, column, first, count);
+        file.append(caller, staging.u8.subarray(ptr, ptr + count * width));
+      }
+    } catch (error) {
+      file.rollback(mark);
+      throw error;
     }
   }
 
@@ -1151,33 +1238,36 @@ export class Index {
         this.live(caller);
         perShard.push({ scan, lists });
       }
-      block.forEach((query, q) => {
-        const merged = mergeCandidates(perShard.flatMap(({ scan, lists }) => lists[q].map((candidates) => ({ candidates, shard: scans.indexOf(scan) }))), firstK);
-        results.push(twoStage
-          ? this.rescoreCandidates(caller, query, merged, scans.map((scan) => scan.shard), k)
-          : finish(Uint32Array.from(merged.slice(0, k), (c) => c.id), Float32Array.from(merged.slice(0, k), (c) => codec.score(c.key, encoded[q]))));
-      });
+      const merged = block.map((_, q) => mergeCandidates(perShard.flatMap(({ scan, lists }) => lists[q].map((candidates) => ({ candidates, shard: scans.indexOf(scan) }))), firstK));
+      if (twoStage) {
+        results.push(...(await this.rescoreCandidates(caller, block, merged, scans.map((scan) => scan.shard), k)));
+      } else {
+        merged.forEach((list, q) => results.push(finish(Uint32Array.from(list.slice(0, k), (c) => c.id), Float32Array.from(list.slice(0, k), (c) => codec.score(c.key, encoded[q])))));
+      }
     }
     return results;
   }
 
 
-  /** Second stage: scores only the candidates, with int8 codes or floats, and keeps the best k. */
-  private rescoreCandidates(caller: string, query: Float32Array, candidates: Located[], shards: Shard[], k: number): SearchResult {
+  /** Second stage: scores only each query's candidates, with int8 codes or floats, and keeps the best k. */
+  private async rescoreCandidates(caller: string, queries: Float32Array[], candidates: Located[][], shards: Shard[], k: number): Promise<SearchResult[]> {
     const precision = this.rescore as "int8" | "float32";
-    const encoded: EncodedQuery = precision === "int8" ? this.int8!.encodeQuery(query) : {};
-    const raw = new Float64Array(candidates.length);
-    shards.forEach((shard, s) => {
-      const mine = candidates.map((c, i) => (c.shard === s ? i : -1)).filter((i) => i >= 0);
-      if (mine.length === 0) return;
-      const values = shard.rescore(caller, precision, this.storedDims, query, encoded, mine.map((i) => candidates[i].row));
-      mine.forEach((i, j) => (raw[i] = values[j]));
+    const encoded: EncodedQuery[] = queries.map((query) => (precision === "int8" ? this.int8!.encodeQuery(query) : {}));
+    const raw = candidates.map((list) => new Float64Array(list.length));
+    for (const [s, shard] of shards.entries()) {
+      const mine = candidates.map((list) => list.flatMap((c, i) => (c.shard === s ? [i] : [])));
+      if (mine.every((list) => list.length === 0)) continue;
+      const values = await shard.rescore(caller, precision, this.storedDims, queries, encoded, mine.map((list, q) => list.map((i) => candidates[q][i].row)));
+      this.live(caller);
+      mine.forEach((list, q) => list.forEach((i, j) => (raw[q][i] = values[q][j])));
+    }
+    return candidates.map((list, q) => {
+      const order = Array.from(list.keys()).sort((a, b) => raw[q][b] - raw[q][a] || list[a].id - list[b].id);
+      const best = order.slice(0, k);
+      const ids = Uint32Array.from(best, (i) => list[i].id);
+      const scores = Float32Array.from(best, (i) => (precision === "int8" ? this.int8!.score(raw[q][i], encoded[q]) : raw[q][i]));
+      return finish(ids, scores);
     });
-    const order = Array.from(candidates.keys()).sort((a, b) => raw[b] - raw[a] || candidates[a].id - candidates[b].id);
-    const best = order.slice(0, k);
-    const ids = Uint32Array.from(best, (i) => candidates[i].id);
-    const scores = Float32Array.from(best, (i) => (precision === "int8" ? this.int8!.score(raw[i], encoded) : raw[i]));
-    return finish(ids, scores);
   }
 }
 
@@ -1239,6 +1329,14 @@ function readIds(caller: string, ids: Iterable<number> | ArrayLike<number>, name
   else throw new TypeError(`${caller}: ${name} is ${describe(ids)}; expected an array, typed array or iterable of ids`);
   list.forEach((id, i) => checkId(caller, `${name}[${i}]`, id));
   return list as number[];
+}
+
+/** The `rescoreTo` path, checked: a non-empty string, for an index that rescores. */
+function checkRescoreTo(caller: string, path: unknown, rescore: RescorePrecision): string | undefined {
+  if (path === undefined) return undefined;
+  if (typeof path !== "string" || path === "") throw new TypeError(`${caller}: rescoreTo must be a file path (a non-empty string), got ${describe(path)}`);
+  if (rescore === "none") throw new TypeError(`${caller}: rescoreTo keeps the rescoring codes in a file, but this index does not rescore (rescore "none")`);
+  return path;
 }
 
 /** Throws a RangeError when one shard could not hold a single segment of rows besides its scratch. */

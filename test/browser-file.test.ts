@@ -2,7 +2,7 @@
 // container to a WritableStream, reads it back from a Blob and from a ReadableStream (whole
 // sections and rows of a blocked section), rejects a flipped byte, and round-trips a faiss file —
 // with no Node module anywhere. An index saved in Node loads in the browser from a Blob and from
-// a fetch body and answers as in Node; saved in the browser to a WritableStream, it loads back in
+// a fetch body (and with rescoreFrom "disk", reading rows with Blob.slice) and answers as in Node; saved in the browser to a WritableStream, it loads back in
 // the browser and in Node. Needs Debian's chromium (.ci/run installs it); skipped loudly without.
 
 import { existsSync, readFileSync } from "node:fs";
@@ -65,6 +65,11 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>quantvec files</title>
     const fromStream = await Index.load((await fetch("./index.qv")).body);
     out.fromStream = await answer(fromStream);
     out.shards = fromStream.shards;
+    // Rescoring codes left in the File: every search reads its candidates' rows with Blob.slice.
+    const onDisk = await Index.load(await (await fetch("./index.qv")).blob(), { rescoreFrom: "disk" });
+    out.fromBlobOnDisk = await answer(onDisk);
+    out.memoryBytes = { inMemory: fromBlob.memoryBytes, onDisk: onDisk.memoryBytes };
+    onDisk.dispose();
     const chunks = [];
     await fromBlob.save(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
     const again = await Index.load(new Blob(chunks));
@@ -168,6 +173,8 @@ describe.skipIf(!hasChromium)("file layer in headless Chromium", () => {
     expect(out.shards).toBeGreaterThan(1);
     expect(out.fromBlob).toEqual(want);
     expect(out.fromStream).toEqual(want);
+    expect(out.fromBlobOnDisk).toEqual(want);
+    expect(out.memoryBytes.onDisk).toBeLessThan(out.memoryBytes.inMemory);
     expect(out.savedInBrowser).toEqual(want);
     const original = files.get("index.qv")!;
     const sameBytes = out.saved.length === original.length && (out.saved as number[]).every((byte, i) => byte === original[i]);

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type ContainerSource, FileFormatError, HEADER_BYTES, openContainer, type SectionInput, writeContainer } from "../src/file/container.js";
 import * as reference from "../src/reference.js";
 import { ready } from "../src/wasm.js";
-import { randomInts, rng } from "./helpers.js";
+import { partAt, randomInts, rng } from "./helpers.js";
 
 await ready();
 const folder = mkdtempSync(join(tmpdir(), "quantvec-container-"));
@@ -216,17 +216,6 @@ describe("atomic file writes", () => {
     await expect(writeContainer(42 as unknown as string, [])).rejects.toThrow(/target must be a file path or a WritableStream, got 42/);
   });
 });
-
-/** The part of the file that byte `position` of goodBytes belongs to, as errors name it. */
-function partAt(position: number, file: { sections: ReadonlyArray<{ tag: string; offset: number; byteLength: number }> }): RegExp {
-  if (position < HEADER_BYTES + 64 * file.sections.length) return /^(header|section table)/;
-  let previousEnd = HEADER_BYTES + 64 * file.sections.length;
-  for (const s of file.sections) {
-    if (position >= previousEnd && position < s.offset + s.byteLength) return new RegExp(`^section "${s.tag}"`);
-    previousEnd = s.offset + s.byteLength;
-  }
-  return /^checksum table/;
-}
 
 async function expectRejected(bytes: Uint8Array, what: string, part?: RegExp): Promise<void> {
   const error = await loadAll(bytes, "mutated.qv").then(() => undefined, (e: unknown) => e);

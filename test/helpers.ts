@@ -1,6 +1,7 @@
 // Test utilities: a seeded generator and row helpers. Scalar references live in src/reference.ts.
 
-import type { IndexOptions } from "../src/index.js";
+import { HEADER_BYTES } from "../src/file/container.js";
+import type { Index, IndexOptions } from "../src/index.js";
 
 /** Every scan precision with every rescoring it allows. */
 export const SEARCH_CONFIGS: Array<Required<Pick<IndexOptions, "precision" | "rescore">>> = [
@@ -44,4 +45,22 @@ export function rowsOf(data: ArrayLike<number>, cols: number): number[][] {
   const rows: number[][] = [];
   for (let i = 0; i < data.length; i += cols) rows.push(Array.from({ length: cols }, (_, c) => data[i + c]));
   return rows;
+}
+
+/** Every byte `index.save` writes to a WritableStream, joined. */
+export async function saveToBytes(index: Index): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  await index.save(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
+  return new Uint8Array(await new Blob(chunks).arrayBuffer());
+}
+
+/** The part of a container that byte `position` belongs to, as FileFormatError names it (padding belongs to what follows it). */
+export function partAt(position: number, file: { sections: ReadonlyArray<{ tag: string; offset: number; byteLength: number }> }): RegExp {
+  if (position < HEADER_BYTES + 64 * file.sections.length) return /^(header|section table)/;
+  let previousEnd = HEADER_BYTES + 64 * file.sections.length;
+  for (const s of file.sections) {
+    if (position >= previousEnd && position < s.offset + s.byteLength) return new RegExp(`^section "${s.tag}"`);
+    previousEnd = s.offset + s.byteLength;
+  }
+  return /^checksum table/;
 }

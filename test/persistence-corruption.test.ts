@@ -10,20 +10,13 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { HEADER_BYTES, openContainer, type SectionInput, writeContainer } from "../src/file/container.js";
 import { FileFormatError, fitRotation, Index, ready } from "../src/index.js";
-import { randomInts, randomNormal, rng } from "./helpers.js";
+import { partAt, randomInts, randomNormal, rng, saveToBytes } from "./helpers.js";
 
 await ready();
 const folder = mkdtempSync(join(tmpdir(), "quantvec-persistence-bad-"));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
 const DIMS = 32;
-
-/** Every byte a save writes to a WritableStream, joined. */
-async function saveToBytes(index: Index): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  await index.save(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
-  return new Uint8Array(await new Blob(chunks).arrayBuffer());
-}
 
 /** A small index with every kind of section: a rotation, removals, two shards, rescoring codes. */
 async function smallIndexFile(): Promise<Uint8Array> {
@@ -41,17 +34,6 @@ async function smallIndexFile(): Promise<Uint8Array> {
 const good = await smallIndexFile();
 const layout = await openContainer(good);
 const tags = layout.sections.map((s) => s.tag);
-
-/** The part of the file that byte `position` belongs to, as errors name it. */
-function partAt(position: number): RegExp {
-  if (position < HEADER_BYTES + 64 * layout.sections.length) return /^(header|section table)/;
-  let previousEnd = HEADER_BYTES + 64 * layout.sections.length;
-  for (const s of layout.sections) {
-    if (position >= previousEnd && position < s.offset + s.byteLength) return new RegExp(`^section "${s.tag}"`);
-    previousEnd = s.offset + s.byteLength;
-  }
-  return /^checksum table/;
-}
 
 async function expectRejected(bytes: Uint8Array, what: string, part?: RegExp): Promise<void> {
   const outcome = await Index.load(bytes).then((index) => (index.dispose(), undefined), (e: unknown) => e);
@@ -80,7 +62,7 @@ describe("a damaged index file never loads", () => {
     for (const [i, position] of positions.entries()) {
       const bytes = good.slice();
       bytes[position] ^= 1 << (i % 8);
-      const part = partAt(position);
+      const part = partAt(position, layout);
       await expectRejected(bytes, `flip at ${position}`, part);
       hit.add(part.source);
     }
@@ -167,6 +149,12 @@ describe("well-formed containers with wrong index content are refused", () => {
     expect(String(error)).toMatch(message);
   });
 
+  it("a newer container format version is refused with an upgrade message", async () => {
+    const bytes = good.slice();
+    new DataView(bytes.buffer).setUint16(8, 2, true);
+    await expect(Index.load(bytes)).rejects.toThrow(/Index\.load: "bytes": header: written in format version 2\.0, newer than this reader's 1\.x: upgrade quantvec/);
+  });
+
   it("an unknown non-critical section is skipped", async () => {
     const bytes = await rewritten((s) => [...s, { tag: "note", byteLength: 5, chunks: [new TextEncoder().encode("hello")] }]);
     const index = await Index.load(bytes);
@@ -184,7 +172,7 @@ describe("bad arguments", () => {
     await expect(Index.load(faissLike)).rejects.toThrow(/not a quantvec file/);
     await expect(Index.load(join(folder, "absent.qv"))).rejects.toThrow(/ENOENT/);
     await expect(Index.load(good, { thread: 2 } as never)).rejects.toThrow(/Index\.load: options has an unknown key "thread"; did you mean "threads"\?/);
-    await expect(Index.load(good, { rescoreFrom: "disk" } as never)).rejects.toThrow(/Index\.load: rescoreFrom must be "memory", got "disk"/);
+    await expect(Index.load(good, { rescoreFrom: "flash" } as never)).rejects.toThrow(/Index\.load: rescoreFrom must be "memory" \| "disk", got "flash"/);
     await expect(Index.load(good, { threads: 0 })).rejects.toThrow(RangeError);
     await expect(Index.load(good, "fast" as never)).rejects.toThrow(/Index\.load: options must be an object/);
   });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { FileFormatError, fitRotation, Index, type IndexOptions, ready, truncate } from "../src/index.js";
-import { randomNormal, rng, SEARCH_CONFIGS } from "./helpers.js";
+import { randomNormal, rng, saveToBytes, SEARCH_CONFIGS } from "./helpers.js";
 
 await ready();
 const folder = mkdtempSync(join(tmpdir(), "quantvec-persistence-"));
@@ -27,19 +27,6 @@ function vectors(random: () => number, count: number, dims = DIMS): Float32Array
   const out: Float32Array[] = [];
   for (let i = 0; i < count; i++) out.push(out.length > 0 && random() < 0.2 ? out[Math.floor(random() * out.length)].slice() : randomNormal(random, dims));
   return out;
-}
-
-/** Every byte a save writes to a WritableStream, joined. */
-async function saveToBytes(index: Index): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  await index.save(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
-  const bytes = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
 }
 
 /** Byte-for-byte equality (toEqual walks big arrays slowly). */

@@ -241,6 +241,20 @@ describe("renderMarkdown", () => {
     expect(md).toContain("| 4 workers | 1 thread | 6.10 | 20.1 | 3.3× |");
   });
 
+  it("has the persistence table with both ratios, when the suite ran", () => {
+    expect(md).not.toContain("## Persistence");
+    const persistence = {
+      vectors: 1_000_000, fileBytes: 1.156e9, rounds: 2, saveVsCopyFsync: 0.5, saveVsWriteNew: 0.9, loadVsCopy: 0.25, loadVsReadFresh: 0.8,
+      rows: [{ name: "Index.load", p50Seconds: 2.5, gbPerSec: 0.4624, seconds: [2.5, 2.75] }],
+    };
+    const withRun = renderMarkdown({ ...results, persistence }, {});
+    expect(withRun).toContain("1,000,000 × 1024-d vectors, binary → int8 (1.16 GB file); the contenders timed in turn, 2 rounds");
+    expect(withRun).toContain("| Index.load | 2.500 | 0.46 | 2.500 2.750 |");
+    expect(withRun).toContain("save throughput ÷ (copyFile + fsync) throughput: **0.50** (goal ≥ 0.7); ÷ writing the bytes to a new file + fsync + rename: 0.90");
+    expect(withRun).toContain("load throughput ÷ copyFile throughput: **0.25** (goal ≥ 0.7); ÷ readFile into new memory + xxh64: 0.80");
+    expect(renderConsole({ ...results, persistence })).toContain("load throughput ÷ copyFile throughput: 0.25 (goal ≥ 0.7)");
+  });
+
   it("lists every quality row with recall, bytes, compression, latency and Pareto mark", () => {
     expect(md).toContain("## Quality: recall@10 vs memory");
     expect(md).toContain("| float32 @384 | 384 | — | — | 1.0000 | 1,536 | 1× | 0.400 | ◆ |");

@@ -5,6 +5,7 @@
 //   4. recall on real vectors (MiniLM) for every configuration, with sentence-transformers' defaults
 //   5. ids: filtered search against the unfiltered scan, removal, compaction and upserts
 //   6. scale (full mode, or --scale): tens of millions of codes in several shards
+//   7. persistence: index.save and Index.load against copying the same file
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -17,6 +18,7 @@ import { Index, type IndexOptions } from "../vector-index.js";
 import { ready } from "../wasm.js";
 import { fillRandom, K, kernelSuites, type KernelSizes, randomNormal } from "./kernel-bench.js";
 import { measure } from "./measure.js";
+import { persistenceSuite } from "./persistence-bench.js";
 import { loadSimSimd, loadUSearch } from "./peers.js";
 import type { Progress } from "./progress.js";
 import type { BenchResults, EndToEndRow, IdsRow, QualityStudy, ScaleRun, ScalingRow } from "./results.js";
@@ -37,6 +39,8 @@ interface ModeSettings {
   ids: number;
   /** 1024-bit codes in the scale suite; 0 leaves it out. */
   scale: number;
+  /** 1024-d binary → int8 vectors saved and loaded, and rounds of the persistence suite. */
+  persistence: { vectors: number; rounds: number };
 }
 
 // Every corpus is at least 128 MB: this machine reports a 260 MiB shared L3, and a 64 MB corpus
@@ -48,10 +52,10 @@ export const SCALE_VECTORS = 40_000_000;
 const MODES: Record<BenchMode, ModeSettings> = {
   quick: { kernels: { hamming: 1_000_000, int8: 128_000, float32: 32_000 }, endToEnd: 100_000,
     scaling: { hamming: 250_000, int8: 50_000, float32: 12_500 }, qualityQueries: 150, timeMs: 500,
-    ids: 1_000_000, scale: 0 },
+    ids: 1_000_000, scale: 0, persistence: { vectors: 200_000, rounds: 3 } },
   full: { kernels: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, endToEnd: 1_000_000,
     scaling: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, qualityQueries: 200, timeMs: 2000,
-    ids: 1_000_000, scale: SCALE_VECTORS },
+    ids: 1_000_000, scale: SCALE_VECTORS, persistence: { vectors: 1_000_000, rounds: 5 } },
 };
 
 const require = createRequire(import.meta.url);
@@ -288,6 +292,7 @@ export async function runBench({ mode, seed, progress, scale }: BenchOptions): P
   results.ids = await idsSuite(settings.ids, seed, settings.timeMs, progress);
   const scaleVectors = settings.scale || (scale ? SCALE_VECTORS : 0);
   if (scaleVectors > 0) results.scale = await scaleSuite(scaleVectors, seed, settings.timeMs, progress);
+  results.persistence = await persistenceSuite(settings.persistence.vectors, seed, settings.persistence.rounds, progress);
 
   const miniLM = loadMiniLM();
   if (miniLM) {

@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { markPareto } from "./pareto.js";
-import type { BenchResults, IdsRow, KernelRow, KernelSuite, QualityRow, QualityStudy, RunMeta, ScaleRun } from "./results.js";
+import type { BenchResults, IdsRow, KernelRow, KernelSuite, PersistenceRun, QualityRow, QualityStudy, RunMeta, ScaleRun } from "./results.js";
 import { formatBytes, formatCount, formatSig, recallPlot, throughputPlot } from "./svg.js";
 
 const DASH = "—";
@@ -258,7 +258,30 @@ export function renderMarkdown(results: BenchResults, files: { recallPlot?: stri
     out.push("## Scale: one index past one WebAssembly memory", "");
     out.push(mdTable(["Measure", "Value"], ["l", "r"], scaleCells(results.scale)), "");
   }
+  if (results.persistence) {
+    const run = results.persistence;
+    out.push("## Persistence: save and load against copying the file", "");
+    out.push(`${persistenceNote(run)}`, "");
+    out.push(mdTable(["Contender", "Median s", "GB/s", "Every round (s)"], ["l", "r", "r", "l"], persistenceCells(run)), "");
+    out.push(persistenceRatios(run).map((line) => `- ${line}`).join("\n"), "");
+  }
   return out.join("\n");
+}
+
+function persistenceNote(run: PersistenceRun): string {
+  return `${run.vectors.toLocaleString("en-US")} × 1024-d vectors, binary → int8 (${(run.fileBytes / 1e9).toFixed(2)} GB file); ` +
+    `the contenders timed in turn, ${run.rounds} rounds; page cache warm.`;
+}
+
+function persistenceCells(run: PersistenceRun): string[][] {
+  return run.rows.map((r) => [r.name, r.p50Seconds.toFixed(3), r.gbPerSec.toFixed(2), r.seconds.map((t) => t.toFixed(3)).join(" ")]);
+}
+
+function persistenceRatios(run: PersistenceRun): string[] {
+  return [
+    `save throughput ÷ (copyFile + fsync) throughput: **${run.saveVsCopyFsync.toFixed(2)}** (goal ≥ 0.7); ÷ writing the bytes to a new file + fsync + rename: ${run.saveVsWriteNew.toFixed(2)}`,
+    `load throughput ÷ copyFile throughput: **${run.loadVsCopy.toFixed(2)}** (goal ≥ 0.7); ÷ readFile into new memory + xxh64: ${run.loadVsReadFresh.toFixed(2)}`,
+  ];
 }
 
 function idsCells(rows: readonly IdsRow[]): string[][] {
@@ -388,6 +411,11 @@ export function renderConsole(results: BenchResults): string {
   if (results.scale) {
     out.push("", "Scale");
     out.push(textTable(["measure", "value"], ["l", "r"], scaleCells(results.scale)));
+  }
+  if (results.persistence) {
+    out.push("", `Persistence: ${persistenceNote(results.persistence)}`);
+    out.push(textTable(["contender", "median s", "GB/s", "every round (s)"], ["l", "r", "r", "l"], persistenceCells(results.persistence)));
+    out.push(...persistenceRatios(results.persistence).map((line) => line.replace(/\*\*/g, "")));
   }
   return out.join("\n") + "\n";
 }

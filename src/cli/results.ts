@@ -154,6 +154,23 @@ export interface ScaleRun {
   rowBytesPerVector: number;
 }
 
+/** The persistence suite: index.save and Index.load against copying the same file, timed in turn. */
+export interface PersistenceRun {
+  vectors: number;
+  fileBytes: number;
+  rounds: number;
+  /** Each contender's median seconds, throughput and every round's seconds. */
+  rows: Array<{ name: string; p50Seconds: number; gbPerSec: number; seconds: number[] }>;
+  /** Save throughput as a fraction of copyFile + fsync throughput (goal ≥ 0.7). */
+  saveVsCopyFsync: number;
+  /** Save throughput as a fraction of writing the same bytes from memory to a new file, fsync, rename. */
+  saveVsWriteNew: number;
+  /** Load throughput as a fraction of copyFile throughput (goal ≥ 0.7). */
+  loadVsCopy: number;
+  /** Load throughput as a fraction of reading the file into new memory (readFile) and checksumming it (xxh64). */
+  loadVsReadFresh: number;
+}
+
 export interface BenchResults {
   meta: RunMeta;
   bandwidth?: Bandwidth;
@@ -163,4 +180,5 @@ export interface BenchResults {
   scaling?: ScalingRow[];
   ids?: IdsRow[];
   scale?: ScaleRun;
+  persistence?: PersistenceRun;
 }

@@ -9,6 +9,7 @@
 
 import { Checksum, xxh64Blocks } from "../checksum.js";
 import { describe } from "../errors.js";
+import { DiskColumn } from "./disk-column.js";
 import { BlobSource, BytesSource, collectStream, type ContainerSource, NodeFileSource, type RandomAccessSource } from "./sources.js";
 import { fileSink, type Sink, streamSink } from "./sinks.js";
 
@@ -506,6 +507,28 @@ export class ContainerReader {
       if (error instanceof RangeError) throw new FileFormatError(this.caller, this.name, `section ${JSON.stringify(section.tag)}`, `could not be read: ${error.message}`);
       throw error;
     }
+  }
+
+  /**
+   * A blocked section as a column of rows read on demand through this reader's source (which stays
+   * open until `close`): how `Index.load(…, { rescoreFrom: "disk" })` leaves rescoring codes on disk.
+   *
+   * @param tag a section written with blockBytes > 0.
+   * @param rowBytes the length of one row; the section holds ⌊byteLength / rowBytes⌋ rows.
+   * @throws FileFormatError when the section is missing; TypeError when it has no block checksums.
+   * @example
+   * const column = file.diskColumn("R000", 1024);
+   */
+  diskColumn(tag: string, rowBytes: number): DiskColumn {
+    const i = this.indexOf("diskColumn", tag);
+    const section = this.sections[i];
+    if (section.blockBytes === 0) throw new TypeError(`${this.caller}: diskColumn ${JSON.stringify(tag)}: the section has no block checksums (blockBytes 0)`);
+    const first = this.plan.firstDigest[i];
+    return new DiskColumn({
+      source: this.source, part: `section ${JSON.stringify(tag)}`, offset: section.offset, rowBytes,
+      rows: Math.floor(section.byteLength / rowBytes), blockBytes: section.blockBytes,
+      checksums: this.checksums.slice(first, first + digestCount(section.byteLength, section.blockBytes)),
+    });
   }
 
   /** Verifies whole blocks of section i starting at block `first` (or the whole unblocked section). */

@@ -95,8 +95,8 @@ export interface SavedShard {
   rows: number;
   /** The live bitmap, copied when the save was called. */
   live: Uint8Array;
-  /** The column's bytes, in order, as views of the shard's memory taken when asked for. */
-  column(section: "ids" | "scan" | "rescore"): Iterable<Uint8Array>;
+  /** The column's bytes, in order: views of the shard's memory taken when asked for, or rows read from disk. */
+  column(section: "ids" | "scan" | "rescore"): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 }
 
 /**

@@ -20,6 +20,12 @@ export interface RandomAccessSource {
   readInto(offset: number, target: Uint8Array): Promise<void>;
   /** The bytes at [offset, offset + length): a view without copying where the source is in memory. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Fills `target` synchronously, where the source can (Node files: pread on the descriptor).
+   * For the few KiB a search reads from the page cache this costs ~4 µs a read, against 20–100 µs
+   * for a trip through libuv's thread pool; a cold read blocks the thread until the disk answers.
+   */
+  readIntoSync?(offset: number, target: Uint8Array): void;
   close(): Promise<void>;
 }
 
@@ -177,6 +183,7 @@ export class BlobSource implements RandomAccessSource {
 }
 
 type FileHandle = import("node:fs/promises").FileHandle;
+type SyncFs = typeof import("node:fs");
 
 /**
  * A file in Node: one handle, positional reads.
@@ -186,7 +193,7 @@ type FileHandle = import("node:fs/promises").FileHandle;
  * try { await source.read(0, 64); } finally { await source.close(); }
  */
 export class NodeFileSource implements RandomAccessSource {
-  private constructor(readonly name: string, private readonly handle: FileHandle, readonly byteLength: number) {}
+  private constructor(readonly name: string, private readonly handle: FileHandle, readonly byteLength: number, private readonly fs: SyncFs) {}
 
   /**
    * Opens a regular file for positional reads.
@@ -199,11 +206,12 @@ export class NodeFileSource implements RandomAccessSource {
   static async open(path: string, name = path): Promise<NodeFileSource> {
     const specifier = "node:fs/promises"; // not a static import: browsers have no such module
     const fs = (await import(/* @vite-ignore */ specifier)) as typeof import("node:fs/promises");
+    const syncFs = (await import(/* @vite-ignore */ "node:fs")) as SyncFs;
     const handle = await fs.open(path, "r");
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) throw new TypeError(`${path}: not a regular file`);
-      return new NodeFileSource(name, handle, stat.size);
+      return new NodeFileSource(name, handle, stat.size, syncFs);
     } catch (error) {
       await handle.close();
       throw error;
@@ -226,7 +234,24 @@ export class NodeFileSource implements RandomAccessSource {
     return bytes;
   }
 
+  readIntoSync(offset: number, target: Uint8Array): void {
+    readFully(this.fs, this.handle.fd, this.name, offset, target);
+  }
+
   async close(): Promise<void> {
     await this.handle.close();
+  }
+}
+
+/**
+ * Fills `target` from `fd` at `offset` with synchronous positional reads.
+ *
+ * @throws RangeError when the file ends first; the OS error when a read fails.
+ */
+export function readFully(fs: SyncFs, fd: number, name: string, offset: number, target: Uint8Array): void {
+  for (let done = 0; done < target.length;) {
+    const read = fs.readSync(fd, target, done, Math.min(MAX_READ_BYTES, target.length - done), offset + done);
+    if (read === 0) throw new RangeError(`${name}: the file ended at ${offset + done}, before ${offset + target.length} (did it shrink?)`);
+    done += read;
   }
 }
