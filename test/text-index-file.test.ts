@@ -126,6 +126,16 @@ describe("TextIndex save → load", () => {
     expect((await all(again)).find((hit) => hit.key === "b")?.text).toBe(corpus[2].slice(0, 10));
   });
 
+  it("loads with the rescoring codes left on disk (rescoreFrom \"disk\"), answering the same", async () => {
+    const texts = await built();
+    await texts.save(at("disk.qv"));
+    const loaded = await TextIndex.load(at("disk.qv"), { embedder: remembered(), rescoreFrom: "disk" });
+    expect(await answers(loaded)).toEqual(await answers(texts));
+    expect(loaded.index.memoryBytes).toBeLessThan(texts.index.memoryBytes);
+    texts.dispose();
+    loaded.dispose();
+  });
+
   it("Index.load reads a text index file as the Index inside it", async () => {
     const texts = await built({ precision: "float32", rescore: "none" });
     await texts.save(at("as-index.qv"));
