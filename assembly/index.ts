@@ -12,6 +12,7 @@
 //                                    or a list of rows). The _topk and _topk_batch kernels are
 //                                    this scan with a descriptor of their arguments.
 //   matmul_f32(a, b, rows, inner, cols, out)  out = a · b, row-major float32 (matmul.ts)
+//   pack_bits_f32, quantize_u8_f32             float32 rows -> codes (quantize.ts)
 //
 // `dims` is bytes for hamming_u1 and elements otherwise. Rows are stored back to back.
 // Scores: hamming_u1 writes i32 distances (its heap key is the negated distance), dot_i8 and
@@ -170,6 +171,11 @@ export function dot_f32_rows(query: usize, rowPtrs: usize, dims: i32, count: i32
 }
 
 export { read_sum, read_sum_rows } from "./stream";
+
+// pack_bits_f32(src, rows, dims, out, flip) / quantize_u8_f32(src, rows, dims, mins, steps, out, flip) /
+// find_nonfinite_f32(src, count) -> first index of a NaN or ±Infinity, or -1:
+// float32 rows -> sign bits or int8/uint8 buckets, bit-exact with src/quantize.ts (quantize.ts).
+export { find_nonfinite_f32, pack_bits_f32, quantize_u8_f32 } from "./quantize";
 
 export function hamming_u1_topk_batch(
   queries: usize, queryBytes: i32, queryCount: i32, base: usize, bytes: i32, count: i32, ids: usize, rowBase: u32, heaps: usize,

@@ -29,9 +29,10 @@ export function read_sum(ptr: usize, bytes: i32): i32 {
 }
 
 /**
- * Checksum of `count` rows of `rowBytes` bytes (a multiple of 16), read in exactly the order
- * the scans read them (scan.ts): 8 streams, four rows at a time, 16 bytes from each in turn.
- * This is the bound each scan is measured against: the same bytes, the same pattern, no work.
+ * Checksum of `count` rows of `rowBytes` bytes (a multiple of 16), read in the order the int8
+ * and float32 scans read them (scan.ts): 8 streams, four rows at a time, 16 bytes from each in
+ * turn (Hamming scans walk 4 streams: scan.ts streamsOf). This is the bound each scan is
+ * measured against: the same bytes, a pattern at least as fast as theirs, no work.
  */
 export function read_sum_rows(ptr: usize, rowBytes: i32, count: i32): i32 {
   const chunk = (count + STREAMS - 1) / STREAMS;

@@ -3,7 +3,7 @@
 // codec instead of branching on the precision.
 
 import type { Matrix } from "./embeddings.js";
-import { type Ranges, packBitsRow, quantizeRow, stepsOf } from "./quantize.js";
+import { type Ranges, packBits, quantizeRows, stepsOf } from "./quantize.js";
 import { intQueryBytes, type KernelPath, writeIntQuery } from "./relaxed.js";
 import { binaryScore, encodeInt8Query, type Int8Decoder, int8Decoder, type Int8Query, int8Score } from "./scoring.js";
 import { keyToF32 } from "./topk.js";
@@ -49,12 +49,11 @@ export function binaryCodec(dims: number): Codec {
     kernelDims: bytes,
     queryBytes: () => align16(bytes),
     encodeRows(arena, ptr, matrix, first, count) {
-      const u8 = arena.u8;
-      for (let r = 0; r < count; r++) packBitsRow(matrix.data, (first + r) * dims, dims, u8, ptr + r * bytes, 0);
+      packBits(matrix.data, first, count, dims, arena.u8, ptr, 0);
     },
     encodeQuery: () => ({}),
     writeQuery(arena, ptr, query) {
-      packBitsRow(query, 0, dims, arena.u8, ptr, 0);
+      packBits(query, 0, 1, dims, arena.u8, ptr, 0);
     },
     score: (key) => binaryScore(-key, dims),
   };
@@ -83,9 +82,7 @@ export class Int8Codec implements Codec {
   }
 
   encodeRows(arena: Arena, ptr: number, matrix: Matrix, first: number, count: number): void {
-    const i8 = arena.i8;
-    const d = this.dims;
-    for (let r = 0; r < count; r++) quantizeRow(matrix.data, (first + r) * d, d, this.ranges.min, this.steps, i8, ptr + r * d, -128);
+    quantizeRows(matrix.data, first, count, this.dims, this.ranges.min, this.steps, arena.i8, ptr, -128);
   }
 
   encodeQuery(query: Float32Array): EncodedQuery {

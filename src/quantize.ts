@@ -6,10 +6,15 @@
 //   uint8 = q, int8 = q − 128.
 // binary / ubinary: one bit per dimension, 1 when x > 0, packed MSB-first, the last byte
 //   zero-padded; ubinary is the packed byte, binary is the byte − 128 (as int8).
+//
+// Once `ready()` has compiled the kernels, rows are quantized in WebAssembly (packBits,
+// quantizeRows: assembly/quantize.ts, bit-exact with the scalar loops packBitsRow and
+// quantizeRow here); before that, and for the scalar reference, by those loops.
 
 import { type EmbeddingsInput, FLOAT32_MAX, type Matrix, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, describe } from "./errors.js";
 import { CALIBRATE_OPTION_KEYS, QUANTIZE_OPTION_KEYS, readOptions } from "./options.js";
+import { Arena, isCompiled } from "./wasm.js";
 
 const f32 = Math.fround;
 
@@ -172,6 +177,75 @@ export function packBitsRow(
   }
 }
 
+/** Float input staged into WebAssembly memory per kernel call: 4 MiB, or one row if longer. */
+const CHUNK_FLOATS = 1 << 20;
+/** The kernels' own memory for quantizing (a simd128 instance; quantizing needs no other path). */
+let codecArena: Arena | undefined;
+
+/**
+ * Runs `kernel` over `rows` rows of `cols` floats from row `first` of `src`, a chunk at a time:
+ * each chunk is copied into WebAssembly memory, coded there at `rowBytes` a row and copied to
+ * `out` from `outStart` on. With `onNonFinite`, each staged chunk is checked first, and a NaN
+ * or ±Infinity in it calls `onNonFinite` (which throws) before that chunk is coded.
+ */
+function codeInChunks(
+  caller: string, src: Float32Array, first: number, rows: number, cols: number, rowBytes: number,
+  out: Uint8Array | Int8Array, outStart: number, kernel: (arena: Arena, src: number, rows: number, out: number) => void,
+  onNonFinite?: () => never,
+): void {
+  codecArena ??= new Arena(caller, undefined, false, "simd128");
+  const arena = codecArena;
+  const chunkRows = Math.max(1, Math.floor(CHUNK_FLOATS / cols));
+  const srcPtr = arena.scratchFor(caller, "quantize-src", Math.min(rows, chunkRows) * cols * 4);
+  const outPtr = arena.scratchFor(caller, "quantize-out", Math.min(rows, chunkRows) * rowBytes);
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.length);
+  for (let done = 0; done < rows; done += chunkRows) {
+    const n = Math.min(chunkRows, rows - done);
+    arena.f32.set(src.subarray((first + done) * cols, (first + done + n) * cols), srcPtr >>> 2);
+    if (onNonFinite !== undefined && arena.kernels.find_nonfinite_f32(srcPtr, n * cols) >= 0) onNonFinite();
+    kernel(arena, srcPtr, n, outPtr);
+    bytes.set(arena.u8.subarray(outPtr, outPtr + n * rowBytes), outStart + done * rowBytes);
+  }
+}
+
+/**
+ * packBitsRow for `rows` rows of `cols` values from row `first` of `src`, written back to back
+ * (ceil(cols / 8) bytes each) from `outStart` of `out`: in WebAssembly once `ready()` has run.
+ * `onNonFinite` (kernels only): see codeInChunks.
+ */
+export function packBits(
+  src: Float32Array, first: number, rows: number, cols: number, out: Uint8Array | Int8Array, outStart: number, flip: 0 | 0x80,
+  onNonFinite?: () => never,
+): void {
+  const bytes = Math.ceil(cols / 8);
+  if (!isCompiled("simd")) {
+    for (let r = 0; r < rows; r++) packBitsRow(src, (first + r) * cols, cols, out, outStart + r * bytes, flip);
+    return;
+  }
+  codeInChunks("quantize", src, first, rows, cols, bytes, out, outStart, (arena, at, n, to) => arena.kernels.pack_bits_f32(at, n, cols, to, flip), onNonFinite);
+}
+
+/**
+ * quantizeRow for `rows` rows of `cols` values from row `first` of `src`, written back to back
+ * from `outStart` of `out`: in WebAssembly once `ready()` has run. `onNonFinite`: see codeInChunks.
+ */
+export function quantizeRows(
+  src: Float32Array, first: number, rows: number, cols: number, min: Float32Array, steps: Float32Array,
+  out: Int8Array | Uint8Array, outStart: number, offset: 0 | -128, onNonFinite?: () => never,
+): void {
+  if (!isCompiled("simd")) {
+    for (let r = 0; r < rows; r++) quantizeRow(src, (first + r) * cols, cols, min, steps, out, outStart + r * cols, offset);
+    return;
+  }
+  codeInChunks("quantize", src, first, rows, cols, cols, out, outStart, (arena, at, n, to) => {
+    const mins = arena.scratchFor("quantize", "quantize-min", cols * 4);
+    const stepsPtr = arena.scratchFor("quantize", "quantize-steps", cols * 4);
+    arena.f32.set(min, mins >>> 2);
+    arena.f32.set(steps, stepsPtr >>> 2);
+    arena.kernels.quantize_u8_f32(at, n, cols, mins, stepsPtr, to, offset === 0 ? 0 : 0x80);
+  }, onNonFinite);
+}
+
 /** Resolves the ranges of `quantize`: `ranges`, else `calibration`, else the input itself. */
 function resolveRanges(matrix: Matrix, options: QuantizeOptions): Ranges {
   if (options.ranges !== undefined) return toRanges("quantize", options.ranges, matrix.cols, "options.ranges");
@@ -204,23 +278,36 @@ export function quantize(embeddings: EmbeddingsInput, precision: Precision, opti
 export function quantize(embeddings: EmbeddingsInput, precision: Precision, options: QuantizeOptions = {}): Quantized {
   checkChoice("quantize", "precision", precision, PRECISIONS);
   options = readOptions("quantize", options, QUANTIZE_OPTION_KEYS, "an object like { ranges } or { calibration }");
-  const matrix = toMatrix("quantize", embeddings, { dims: options.dims });
+  // A flat Float32Array is read straight into the kernels' staging chunks, each validated there
+  // (quantizing needs no whole copy first, only when its own min/max become the ranges).
+  const ownRanges = (precision === "int8" || precision === "uint8") && options.ranges === undefined && options.calibration === undefined;
+  const streamed = precision !== "float32" && !ownRanges && isCompiled("simd") ? flatMatrix(embeddings, options.dims) : undefined;
+  const matrix = streamed ?? toMatrix("quantize", embeddings, { dims: options.dims });
   const { data, rows, cols } = matrix;
+  const onNonFinite = streamed === undefined ? undefined : (): never => {
+    toMatrix("quantize", embeddings, { dims: options.dims }); // throws the error naming the value
+    throw new RangeError("quantize: embeddings holds a value that is not finite (it changed while being read)");
+  };
 
   if (precision === "float32") return matrix; // toMatrix's copy is already the caller's own
 
   if (precision === "binary" || precision === "ubinary") {
     const bytes = Math.ceil(cols / 8);
     const out = precision === "binary" ? new Int8Array(rows * bytes) : new Uint8Array(rows * bytes);
-    for (let r = 0; r < rows; r++) packBitsRow(data, r * cols, cols, out, r * bytes, precision === "binary" ? 0x80 : 0);
+    packBits(data, 0, rows, cols, out, 0, precision === "binary" ? 0x80 : 0, onNonFinite);
     return { data: out, rows, cols: bytes };
   }
 
   const ranges = resolveRanges(matrix, options);
   const steps = stepsOf(ranges);
   const out = precision === "int8" ? new Int8Array(rows * cols) : new Uint8Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    quantizeRow(data, r * cols, cols, ranges.min, steps, out, r * cols, precision === "int8" ? -128 : 0);
-  }
+  quantizeRows(data, 0, rows, cols, ranges.min, steps, out, 0, precision === "int8" ? -128 : 0, onNonFinite);
   return { data: out, rows, cols };
+}
+
+/** A flat Float32Array of whole rows of `dims` (what toMatrix would accept as is), as a matrix over it; else undefined. */
+function flatMatrix(embeddings: EmbeddingsInput, dims: number | undefined): Matrix | undefined {
+  if (!(embeddings instanceof Float32Array) || !Number.isInteger(dims) || dims! <= 0) return undefined;
+  if (embeddings.length === 0 || embeddings.length % dims! !== 0) return undefined;
+  return { data: embeddings, rows: embeddings.length / dims!, cols: dims! };
 }

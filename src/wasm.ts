@@ -39,6 +39,9 @@ export interface KernelExports {
   xxh64_digest(state: number): bigint;
   xxh64_blocks(state: number, data: number, bytes: number, blockBytes: number, seed: bigint, out: number): void;
   matmul_f32(a: number, b: number, rows: number, inner: number, cols: number, out: number): void;
+  pack_bits_f32(src: number, rows: number, dims: number, out: number, flip: number): void;
+  quantize_u8_f32(src: number, rows: number, dims: number, mins: number, steps: number, out: number, flip: number): void;
+  find_nonfinite_f32(src: number, count: number): number;
 }
 
 export const PAGE_BYTES = 65536;
@@ -298,6 +301,11 @@ export async function kernelPathDecided(): Promise<PathChoice> {
     }
   }
   return { ...choice };
+}
+
+/** Whether `build` is compiled: code that also runs before `ready()` (quantize) asks first. */
+export function isCompiled(build: Build): boolean {
+  return modules.has(build);
 }
 
 /** A compiled build; throws a clear error if it has not been compiled yet. */

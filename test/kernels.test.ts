@@ -336,9 +336,9 @@ describe.each(PATHS)("%s kernels", (path) => {
 });
 
 describe("release build", () => {
-  it("uses SIMD instructions: i8x16.popcnt, i32x4.dot_i16x8_s, f32x4.mul", () => {
+  it("uses SIMD instructions: i8x16.popcnt, i32x4.dot_i16x8_s, f32x4.mul, and in quantization f32x4.div, i8x16.bitmask", () => {
     const text = readFileSync(new URL("../build/quantvec.wat", import.meta.url), "utf8");
-    for (const instruction of ["i8x16.popcnt", "i32x4.dot_i16x8_s", "f32x4.mul", "v128.xor"]) {
+    for (const instruction of ["i8x16.popcnt", "i32x4.dot_i16x8_s", "f32x4.mul", "v128.xor", "f32x4.div", "i8x16.bitmask", "i8x16.narrow_i16x8_u"]) {
       expect(text, instruction).toContain(instruction);
     }
   });

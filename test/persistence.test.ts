@@ -3,11 +3,13 @@
 // mode, removals, upserts, compaction and several shards, the loaded index answers every search
 // exactly as the saved one (ids, scores, ties) and goes on behaving the same after more changes.
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { FileFormatError, fitRotation, Index, type IndexOptions, ready, truncate } from "../src/index.js";
+import { persistenceSuite } from "../src/cli/persistence-bench.js";
+import { Progress } from "../src/cli/progress.js";
+import { fitRotation, Index, type IndexOptions, ready, truncate } from "../src/index.js";
 import { randomNormal, rng, saveToBytes, SEARCH_CONFIGS } from "./helpers.js";
 
 await ready();
@@ -204,5 +206,24 @@ describe("sources and targets", () => {
     const loaded = track(await Index.load(await saving));
     expect(loaded.size).toBe(size);
     expect(await answers(loaded, queries, [4, 6])).toEqual(want);
+  });
+});
+
+describe("the bench's persistence suite", () => {
+  it("checks the loaded index first, then times every contender each round over the same file", async () => {
+    const run = await persistenceSuite(2000, 42, 2, new Progress(process.stderr, false, true), folder);
+    expect(run.fileBytes).toBeGreaterThan(2000 * (128 + 1024 + 4));
+    expect(run.rows.map((r) => r.name)).toEqual([
+      "index.save (temp file, fsync, rename)", "copyFile + fsync", "the bytes written to a new file + fsync + rename",
+      "Index.load", "copyFile", "readFile (into new memory) + xxh64 of it",
+    ]);
+    for (const row of run.rows) {
+      expect(row.seconds.length, row.name).toBe(2);
+      expect(row.gbPerSec, row.name).toBeCloseTo(run.fileBytes / row.p50Seconds / 1e9, 6);
+    }
+    const p50 = (name: string) => run.rows.find((r) => r.name === name)!.p50Seconds;
+    expect(run.loadVsCopy).toBeCloseTo(p50("copyFile") / p50("Index.load"), 9);
+    expect(run.saveVsCopyFsync).toBeCloseTo(p50("copyFile + fsync") / p50("index.save (temp file, fsync, rename)"), 9);
+    expect(readdirSync(folder).filter((name) => name.startsWith("quantvec-bench-persistence-"))).toEqual([]);
   });
 });

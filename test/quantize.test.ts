@@ -1,11 +1,17 @@
 // quantize() is bit-exact with sentence-transformers >= 5.7 quantize_embeddings: every case of
 // test/fixtures/quantization.json (written by the numpy replica make_quantization.py) and
-// every precision, plus the library's own reference case spelled out.
+// every precision, plus the library's own reference case spelled out. Both ways of quantizing
+// are checked: the scalar loops (before ready() has compiled the kernels; these tests come
+// first) and the WebAssembly kernels (after), the kernels also against the loops on random
+// rows with odd lengths, bucket edges, −0, subnormals and values far out of range.
 
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { calibrate, quantize, truncate } from "../src/index.js";
-import { stepsOf } from "../src/quantize.js";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { calibrate, quantize, ready, truncate } from "../src/index.js";
+import { packBits, packBitsRow, quantizeRow, quantizeRows, stepsOf } from "../src/quantize.js";
+import { isCompiled } from "../src/wasm.js";
+import { checkProperty } from "./property.js";
 
 interface Case {
   name: string;
@@ -29,33 +35,167 @@ const fixture = JSON.parse(readFileSync(new URL("./fixtures/quantization.json", 
 };
 const f32rows = (rows: number[][]) => rows.map((row) => Float32Array.from(row));
 
-describe(`quantize matches sentence-transformers (${fixture.reference})`, () => {
+/** One fixture case through calibrate, stepsOf and quantize at every precision. */
+function checkFixtureCase(c: Case): void {
+  const options = c.ranges
+    ? { ranges: c.ranges.map((side) => Float32Array.from(side)) as [Float32Array, Float32Array] }
+    : c.calibration
+      ? { calibration: f32rows(c.calibration) }
+      : {};
+  const embeddings = f32rows(c.embeddings);
+  const ranges = c.ranges
+    ? { min: Float32Array.from(c.ranges[0]), max: Float32Array.from(c.ranges[1]) }
+    : calibrate(c.calibration ? f32rows(c.calibration) : embeddings);
+  expect(Array.from(ranges.min), "ranges min").toEqual(Array.from(Float32Array.from(c.expected.ranges[0])));
+  expect(Array.from(ranges.max), "ranges max").toEqual(Array.from(Float32Array.from(c.expected.ranges[1])));
+  expect(Array.from(stepsOf(ranges)), "steps").toEqual(Array.from(Float32Array.from(c.expected.steps)));
+
+  for (const precision of ["int8", "uint8", "binary", "ubinary"] as const) {
+    const got = quantize(embeddings, precision, options);
+    const cols = precision.endsWith("binary") ? Math.ceil(c.dims / 8) : c.dims;
+    expect(got.rows).toBe(c.embeddings.length);
+    expect(got.cols).toBe(cols);
+    expect(got.data).toBeInstanceOf(precision === "int8" || precision === "binary" ? Int8Array : Uint8Array);
+    expect(Array.from(got.data), precision).toEqual(c.expected[precision].flat());
+  }
+}
+
+describe(`quantize matches sentence-transformers (${fixture.reference}), scalar loops`, () => {
   it("has the fixture cases the generator promises", () => {
     expect(fixture.cases.length).toBeGreaterThanOrEqual(15);
     expect(fixture.cases.map((c) => c.name)).toContain("st-reference-clip");
   });
 
   it.each(fixture.cases.map((c) => [c.name, c] as const))("%s", (_, c) => {
-    const options = c.ranges
-      ? { ranges: c.ranges.map((side) => Float32Array.from(side)) as [Float32Array, Float32Array] }
-      : c.calibration
-        ? { calibration: f32rows(c.calibration) }
-        : {};
-    const embeddings = f32rows(c.embeddings);
-    const ranges = c.ranges
-      ? { min: Float32Array.from(c.ranges[0]), max: Float32Array.from(c.ranges[1]) }
-      : calibrate(c.calibration ? f32rows(c.calibration) : embeddings);
-    expect(Array.from(ranges.min), "ranges min").toEqual(Array.from(Float32Array.from(c.expected.ranges[0])));
-    expect(Array.from(ranges.max), "ranges max").toEqual(Array.from(Float32Array.from(c.expected.ranges[1])));
-    expect(Array.from(stepsOf(ranges)), "steps").toEqual(Array.from(Float32Array.from(c.expected.steps)));
+    expect(isCompiled("simd"), "these run before ready()").toBe(false);
+    checkFixtureCase(c);
+  });
+});
 
+describe(`quantize matches sentence-transformers (${fixture.reference}), WebAssembly kernels`, () => {
+  beforeAll(() => ready());
+
+  it.each(fixture.cases.map((c) => [c.name, c] as const))("%s", (_, c) => {
+    expect(isCompiled("simd"), "these run after ready()").toBe(true);
+    checkFixtureCase(c);
+  });
+});
+
+describe("the quantization kernels against the scalar loops", () => {
+  beforeAll(() => ready());
+
+  // Values that probe each rounding: bucket edges of the ranges below (x = min + k · step in
+  // float32, and one ulp either side), −0, subnormals, and values far outside any range (x − min
+  // overflows float32 to ±Infinity, which clips).
+  const value = fc.oneof(
+    fc.float({ min: -4, max: 4, noNaN: true }),
+    fc.constantFrom(0, -0, 1e-45, -1e-45, 1.1754942e-38, 3.4e38, -3.4e38),
+    fc.record({ k: fc.integer({ min: -2, max: 258 }), ulp: fc.constantFrom(-1, 0, 1) }),
+  );
+  const range = fc.oneof(
+    fc.tuple(fc.float({ min: -3, max: 0, noNaN: true }), fc.float({ min: 0, max: 3, noNaN: true })),
+    fc.constantFrom([0, 0], [1, 1], [-1e-40, 1e-40], [-1.7e38, 1.7e38], [-2, -1]),
+  );
+  const cases = fc
+    .record({ dims: fc.integer({ min: 1, max: 70 }), rows: fc.integer({ min: 0, max: 9 }) })
+    .chain(({ dims, rows }) =>
+      fc.record({
+        dims: fc.constant(dims),
+        rows: fc.constant(rows),
+        ranges: fc.array(range, { minLength: dims, maxLength: dims }),
+        values: fc.array(value, { minLength: dims * rows, maxLength: dims * rows }),
+        first: fc.integer({ min: 0, max: 2 }),
+        outStart: fc.integer({ min: 0, max: 5 }),
+      }),
+    );
+  /** The float32 next to `x` in direction `dir` (−1, 0, +1). */
+  const ulpStep = (x: number, dir: number) => {
+    if (dir === 0) return x;
+    if (x === 0) return dir * 1e-45;
+    const bits = new Float32Array([x]);
+    new Int32Array(bits.buffer)[0] += x > 0 === dir > 0 ? 1 : -1;
+    return bits[0];
+  };
+
+  it("pack bits and int8/uint8 buckets byte for byte", async () => {
+    expect(isCompiled("simd")).toBe(true);
+    await checkProperty(
+      fc.property(cases, ({ dims, rows, ranges, values, first, outStart }) => {
+        const min = Float32Array.from(ranges, (r) => r[0]);
+        const max = Float32Array.from(ranges, (r) => r[1]);
+        const steps = stepsOf({ min, max });
+        // `first` rows of padding before the rows that are quantized.
+        const src = new Float32Array((first + rows) * dims);
+        values.forEach((v, i) => {
+          const c = i % dims;
+          const edge = typeof v === "number" ? v : ulpStep(Math.fround(min[c] + Math.fround(v.k * steps[c])), v.ulp);
+          // Inputs are finite (quantize and Index.add reject the rest): an edge past float32's range stays at min.
+          src[first * dims + i] = Number.isFinite(edge) ? edge : min[c];
+        });
+        for (const flip of [0, 0x80] as const) {
+          const bytes = Math.ceil(dims / 8);
+          const bits = new Uint8Array(outStart + rows * bytes);
+          const bitsRef = new Uint8Array(outStart + rows * bytes);
+          packBits(src, first, rows, dims, bits, outStart, flip);
+          for (let r = 0; r < rows; r++) packBitsRow(src, (first + r) * dims, dims, bitsRef, outStart + r * bytes, flip);
+          expect(Array.from(bits), `bits, flip ${flip}`).toEqual(Array.from(bitsRef));
+
+          const offset = flip === 0 ? 0 : -128;
+          const Out = flip === 0 ? Uint8Array : Int8Array;
+          const codes = new Out(outStart + rows * dims);
+          const codesRef = new Out(outStart + rows * dims);
+          quantizeRows(src, first, rows, dims, min, steps, codes, outStart, offset);
+          for (let r = 0; r < rows; r++) quantizeRow(src, (first + r) * dims, dims, min, steps, codesRef, outStart + r * dims, offset);
+          expect(Array.from(codes), `buckets, offset ${offset}`).toEqual(Array.from(codesRef));
+        }
+      }),
+      200,
+    );
+  });
+
+  it("never sees NaN or ±Infinity: quantize still rejects them before any kernel runs", () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const precision of ["int8", "binary"] as const) {
+        expect(() => quantize([[0.5, bad, 1]], precision, { ranges: [[0, 0, 0], [1, 1, 1]] }), `${bad} ${precision}`).toThrow(RangeError);
+      }
+    }
+  });
+
+  it("reads a flat Float32Array chunk by chunk, and names a NaN or ±Infinity in any chunk as before", () => {
+    const dims = 1000;
+    const flat = Float32Array.from({ length: 1100 * dims }, (_, i) => Math.cos(i) * 3);
+    const ranges = { min: new Float32Array(dims).fill(-3), max: new Float32Array(dims).fill(3) };
+    const rowsOf = (data: Float32Array) => Array.from({ length: 1100 }, (_, r) => data.subarray(r * dims, (r + 1) * dims));
+    // The same rows as an array of rows take the copying path (toMatrix): identical codes.
     for (const precision of ["int8", "uint8", "binary", "ubinary"] as const) {
-      const got = quantize(embeddings, precision, options);
-      const cols = precision.endsWith("binary") ? Math.ceil(c.dims / 8) : c.dims;
-      expect(got.rows).toBe(c.embeddings.length);
-      expect(got.cols).toBe(cols);
-      expect(got.data).toBeInstanceOf(precision === "int8" || precision === "binary" ? Int8Array : Uint8Array);
-      expect(Array.from(got.data), precision).toEqual(c.expected[precision].flat());
+      expect(Array.from(quantize(flat, precision, { dims, ranges }).data), precision).toEqual(Array.from(quantize(rowsOf(flat), precision, { ranges }).data));
+    }
+    for (const [at, bad] of [[5, NaN], [1099 * dims + 998, Infinity], [1050 * dims, -Infinity]] as const) {
+      const poisoned = flat.slice();
+      poisoned[at] = bad;
+      const where = `row ${Math.floor(at / dims)}, column ${at % dims} is ${bad}; values must be finite`;
+      for (const precision of ["int8", "binary"] as const) {
+        expect(() => quantize(poisoned, precision, { dims, ranges }), `${bad} ${precision}`).toThrow(where);
+      }
+    }
+  });
+
+  it("crosses the kernels' 4 MiB staging chunks, and rows longer than one", () => {
+    for (const [rows, dims] of [[1100, 1000], [2, (1 << 20) + 13]]) {
+      const src = Float32Array.from({ length: rows * dims }, (_, i) => Math.sin(i * 0.37) * 2);
+      const min = new Float32Array(dims).fill(-1.5);
+      const steps = stepsOf({ min, max: new Float32Array(dims).fill(1.5) });
+      const bytes = Math.ceil(dims / 8);
+      const bits = new Uint8Array(rows * bytes);
+      const bitsRef = new Uint8Array(rows * bytes);
+      packBits(src, 0, rows, dims, bits, 0, 0);
+      for (let r = 0; r < rows; r++) packBitsRow(src, r * dims, dims, bitsRef, r * bytes, 0);
+      expect(bits.every((b, i) => b === bitsRef[i]), `bits ${rows} × ${dims}`).toBe(true);
+      const codes = new Int8Array(rows * dims);
+      const codesRef = new Int8Array(rows * dims);
+      quantizeRows(src, 0, rows, dims, min, steps, codes, 0, -128);
+      for (let r = 0; r < rows; r++) quantizeRow(src, r * dims, dims, min, steps, codesRef, r * dims, -128);
+      expect(codes.every((b, i) => b === codesRef[i]), `int8 ${rows} × ${dims}`).toBe(true);
     }
   });
 });

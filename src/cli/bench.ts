@@ -52,7 +52,7 @@ export const SCALE_VECTORS = 40_000_000;
 const MODES: Record<BenchMode, ModeSettings> = {
   quick: { kernels: { hamming: 1_000_000, int8: 128_000, float32: 32_000 }, endToEnd: 100_000,
     scaling: { hamming: 250_000, int8: 50_000, float32: 12_500 }, qualityQueries: 150, timeMs: 500,
-    ids: 1_000_000, scale: 0, persistence: { vectors: 200_000, rounds: 3 } },
+    ids: 1_000_000, scale: 0, persistence: { vectors: 100_000, rounds: 3 } },
   full: { kernels: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, endToEnd: 1_000_000,
     scaling: { hamming: 1_000_000, int8: 200_000, float32: 50_000 }, qualityQueries: 200, timeMs: 2000,
     ids: 1_000_000, scale: SCALE_VECTORS, persistence: { vectors: 1_000_000, rounds: 5 } },

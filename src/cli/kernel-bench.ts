@@ -8,6 +8,7 @@ import { KernelBuffer, kernels } from "../kernels.js";
 import { measure, type Task } from "./measure.js";
 import type { Peer, SimSimd, USearch } from "./peers.js";
 import { xorshift32 } from "./random.js";
+import { quantizeSuite } from "./quantize-bench.js";
 import { rotationSuite } from "./rotation-bench.js";
 import type { KernelRow, KernelSuite } from "./results.js";
 
@@ -257,6 +258,8 @@ export async function kernelSuites(
   suites.push(await int8Suite(sizes.int8, seed, peers, timeMs));
   onSuite("float32 scan");
   suites.push(await float32Suite(sizes.float32, seed, peers, timeMs));
+  onSuite("quantization");
+  suites.push(await quantizeSuite(sizes.float32, seed, timeMs));
   onSuite("rotation");
   suites.push(await rotationSuite(4096, 384, seed, timeMs));
   return suites;

@@ -83,7 +83,12 @@ export interface RowWidths {
   rescore: number;
 }
 
-/** The bytes of one row in the first-stage and rescoring columns. */
+/**
+ * The bytes of one row in the first-stage and rescoring columns.
+ *
+ * @example
+ * rowWidths({ precision: "binary", rescore: "int8", storedDims: 1024 }); // { scan: 128, rescore: 1024 }
+ */
 export function rowWidths(meta: Pick<IndexMeta, "precision" | "rescore" | "storedDims">): RowWidths {
   const width = (precision: Scan | "none") =>
     precision === "binary" ? Math.ceil(meta.storedDims / 8) : precision === "int8" ? meta.storedDims : precision === "float32" ? 4 * meta.storedDims : 0;
@@ -103,6 +108,9 @@ export interface SavedShard {
  * The sections of an index file, in file order: META, ROTN, each shard's ids, live bitmap and
  * scan codes, then every shard's rescoring codes (so that a reader that leaves those on disk
  * reads one contiguous prefix of the file).
+ *
+ * @example
+ * await writeContainer(path, indexSections(meta, rotation?.matrix, shards));
  */
 export function indexSections(meta: IndexMeta, rotation: Float32Array | undefined, shards: readonly SavedShard[]): SectionInput[] {
   const json = new TextEncoder().encode(JSON.stringify(meta));
@@ -146,6 +154,9 @@ export interface IndexPlan {
  * @param caller the entry point errors name.
  * @returns the parsed META, the rotation matrix and the sections of each shard.
  * @throws (rejects) FileFormatError naming the file and the section.
+ * @example
+ * const plan = await readIndexPlan(await openContainer(path), "Index.load");
+ * plan.shards[0].rescore?.tag; // "R000"
  */
 export async function readIndexPlan(file: ContainerReader, caller: string): Promise<IndexPlan> {
   const fail = (part: string, problem: string): never => {
@@ -202,6 +213,8 @@ async function readExact(file: ContainerReader, tag: string, length: number, fai
  *
  * @returns the bitmap (bit r, LSB first, set while row r is live).
  * @throws (rejects) FileFormatError when it is corrupt or disagrees with META.
+ * @example
+ * const live = await readLiveBitmap(file, "Index.load", "L000", meta.shards[0].rows, meta.shards[0].live);
  */
 export async function readLiveBitmap(file: ContainerReader, caller: string, tag: string, rows: number, live: number): Promise<Uint8Array> {
   const bitmap = await file.read(tag);

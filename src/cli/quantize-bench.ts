@@ -1,0 +1,82 @@
+// Quantization in `quantvec bench`: float32 rows turned into int8 buckets and sign bits by
+// quantize() (WebAssembly kernels, validation and copies included), by the kernels alone, and by
+// the scalar JS loops they replaced, beside a streaming read of the same float bytes, all timed
+// in one run. Every contender's output is compared byte for byte with the scalar loops' first.
+
+import { packBits, packBitsRow, quantize, quantizeRow, quantizeRows, stepsOf } from "../quantize.js";
+import { Arena } from "../wasm.js";
+import { randomNormal } from "./kernel-bench.js";
+import { measure } from "./measure.js";
+import type { KernelRow, KernelSuite } from "./results.js";
+
+const DIMS = 1024;
+
+/**
+ * Times quantizing `rows` float32 rows of 1024 dims to int8 (per-dimension ranges) and to bits.
+ *
+ * @param rows rows per call.
+ * @param seed seeds the rows.
+ * @param timeMs tinybench time per task.
+ * @returns a kernel suite whose rows carry GB/s of float input and the percentage of a streaming
+ *   read of those bytes measured in the same run.
+ * @throws Error when a contender's codes differ from the scalar loops'.
+ * @example
+ * const suite = await quantizeSuite(25_000, 42, 500);
+ */
+export async function quantizeSuite(rows: number, seed: number, timeMs: number): Promise<KernelSuite> {
+  const data = randomNormal(rows * DIMS, seed + 30);
+  const ranges = { min: new Float32Array(DIMS).fill(-2.5), max: new Float32Array(DIMS).fill(2.5) };
+  const steps = stepsOf(ranges);
+  const bitBytes = DIMS / 8;
+  const int8 = new Int8Array(rows * DIMS);
+  const bits = new Uint8Array(rows * bitBytes);
+
+  const scalarInt8 = () => {
+    for (let r = 0; r < rows; r++) quantizeRow(data, r * DIMS, DIMS, ranges.min, steps, int8, r * DIMS, -128);
+    return int8;
+  };
+  const scalarBits = () => {
+    for (let r = 0; r < rows; r++) packBitsRow(data, r * DIMS, DIMS, bits, r * bitBytes, 0);
+    return bits;
+  };
+  const contenders = [
+    { name: "quantize(…, \"int8\")", note: "the API on a flat Float32Array: staged and validated chunk by chunk in the kernel's memory", kind: "int8", run: () => quantize(data, "int8", { ranges, dims: DIMS }).data },
+    { name: "quantize(…, \"ubinary\")", note: "the API on a flat Float32Array: staged and validated chunk by chunk in the kernel's memory", kind: "bits", run: () => quantize(data, "ubinary", { dims: DIMS }).data },
+    { name: "int8 kernel (quantizeRows)", note: "what Index.add runs: staging copies and the kernel", kind: "int8", run: () => (quantizeRows(data, 0, rows, DIMS, ranges.min, steps, int8, 0, -128), int8) },
+    { name: "bits kernel (packBits)", note: "what Index.add runs: staging copies and the kernel", kind: "bits", run: () => (packBits(data, 0, rows, DIMS, bits, 0, 0), bits) },
+    { name: "int8, scalar JS loop", note: "before: quantizeRow per row", kind: "int8", run: scalarInt8 },
+    { name: "bits, scalar JS loop", note: "before: packBitsRow per row", kind: "bits", run: scalarBits },
+  ] as const;
+  const expected = { int8: new Uint8Array(scalarInt8().buffer.slice(0)), bits: scalarBits().slice() };
+  for (const c of contenders) {
+    const got = c.run();
+    const bytes = new Uint8Array(got.buffer, got.byteOffset, got.byteLength);
+    if (!bytes.every((b, i) => b === expected[c.kind][i])) throw new Error(`quantize bench: ${c.name} differs from the scalar loop`);
+  }
+
+  const arena = new Arena("quantvec bench");
+  const ptr = arena.alloc("quantvec bench", data.byteLength);
+  arena.f32.set(data, ptr >>> 2);
+  const timings = await measure([
+    { name: "bound", fn: () => arena.kernels.read_sum(ptr, data.byteLength) },
+    ...contenders.map((c) => ({ name: c.name, fn: () => c.run().length })),
+  ], timeMs);
+  const gbPerSec = (ms: number) => data.byteLength / (ms / 1000) / 1e9;
+  const bound = gbPerSec(timings.get("bound")!.p50Ms);
+  const tableRows = contenders.map((c): KernelRow => {
+    const p50Ms = timings.get(c.name)!.p50Ms;
+    const scalar = timings.get(c.kind === "int8" ? "int8, scalar JS loop" : "bits, scalar JS loop")!.p50Ms;
+    return {
+      implementation: c.name, status: "ok", p50Ms, vectorsPerSec: rows / (p50Ms / 1000), gbPerSec: gbPerSec(p50Ms),
+      percentOfBound: (100 * gbPerSec(p50Ms)) / bound, note: `${c.note}; ${(scalar / p50Ms).toFixed(1)}× the scalar loop`,
+    };
+  });
+  return {
+    kernel: "quantize",
+    title: `Quantization of ${DIMS}-d float32 rows (GB/s of float input)`,
+    vectors: rows,
+    bytesPerVector: DIMS * 4,
+    boundGbPerSec: bound,
+    rows: tableRows,
+  };
+}
