@@ -219,9 +219,15 @@ export class TextIndex {
     // A stream can be read once: one branch for the text section, one for the Index.
     let indexSource = source;
     if (typeof ReadableStream === "function" && source instanceof ReadableStream) [source, indexSource] = source.tee();
-    const section = await readTextSection(caller, source);
     const name = fileName(source);
-    checkSameEmbedder(caller, name, section.embedder, embedder!);
+    let section: TextSection;
+    try {
+      section = await readTextSection(caller, source);
+      checkSameEmbedder(caller, name, section.embedder, embedder!);
+    } catch (error) {
+      if (indexSource !== source) await (indexSource as ReadableStream<Uint8Array>).cancel().catch(() => {});
+      throw error;
+    }
     const index = await Index.load(indexSource, loadOptions);
     const missing = section.ids.findIndex((id) => !index.has(id));
     const mismatch = index.dims !== section.embedder.dims ? `the index has ${index.dims} dims, the embedder that built it ${section.embedder.dims}`

@@ -4,11 +4,13 @@
 // show them with the start of each text. Every kind of bad input is reported with its file and
 // line, and leaves the output file as it was.
 
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
 import { env } from "@huggingface/transformers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Progress } from "../src/cli/progress.js";
@@ -75,6 +77,15 @@ describe("quantvec index → quantvec search on the Fiori texts (fixture model, 
       expect(hit.text).toBe(records[expected.ids[i]].content.slice(0, 300));
     });
     expect(hits[0].text!.split("\n")[0].toLowerCase()).toContain("filter bar");
+  });
+
+  it("the built executable in a fresh process: search prints the same JSON and exits 0", async () => {
+    const inProcess = (await runCli("search", index(), QUERY, "-k", "3", "--json")).stdout;
+    const bin = fileURLToPath(new URL("../dist/cli/bin.js", import.meta.url));
+    const child = spawnSync(process.execPath, [bin, "search", index(), QUERY, "-k", "3", "--json"], { encoding: "utf8", timeout: 120_000 });
+    expect(child.stderr).toBe("");
+    expect(child.status).toBe(0);
+    expect(child.stdout).toBe(inProcess);
   });
 
   it("a table: rank, score, key and the start of the text, one line each", async () => {

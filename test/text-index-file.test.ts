@@ -126,6 +126,16 @@ describe("TextIndex save → load", () => {
     expect((await all(again)).find((hit) => hit.key === "b")?.text).toBe(corpus[2].slice(0, 10));
   });
 
+  it("loads with the rescoring codes left on disk (rescoreFrom \"disk\"), answering the same", async () => {
+    const texts = await built();
+    await texts.save(at("disk.qv"));
+    const loaded = await TextIndex.load(at("disk.qv"), { embedder: remembered(), rescoreFrom: "disk" });
+    expect(await answers(loaded)).toEqual(await answers(texts));
+    expect(loaded.index.memoryBytes).toBeLessThan(texts.index.memoryBytes);
+    texts.dispose();
+    loaded.dispose();
+  });
+
   it("Index.load reads a text index file as the Index inside it", async () => {
     const texts = await built({ precision: "float32", rescore: "none" });
     await texts.save(at("as-index.qv"));
@@ -152,6 +162,8 @@ describe("TextIndex.load refuses and leaves nothing loaded", () => {
     await expect(TextIndex.load(file, { embedder: other })).rejects.toThrow(
       /TextIndex\.load: ".*refuse\.qv" was built with another embedder \(prefixes \{"query":"q: ","document":"d: "\} in the file, \{"query":"","document":""\} given\)/,
     );
+    const stream = new Blob([readFileSync(file)]).stream();
+    await expect(TextIndex.load(stream, { embedder: other })).rejects.toThrow(/TextIndex\.load: "stream" was built with another embedder \(prefixes/);
     const renamed = { ...remembered(), model: "elsewhere/model" };
     await expect(TextIndex.load(file, { embedder: renamed })).rejects.toThrow(/model ".*" in the file, "elsewhere\/model" given/);
     const narrower = { ...remembered(), dims: 8 };

@@ -83,7 +83,8 @@ export async function exportCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { faiss: { type: "string" } } });
   const [file] = positionalArgs("export", positionals, ["INDEX"]);
   const out = requiredFlag("export", "faiss", values.faiss, "OUT (the faiss file to write)");
-  const index = await Index.load(file);
+  // Only the binary codes are exported: the rescoring codes may stay in the file.
+  const index = await Index.load(file, { rescoreFrom: "disk" });
   let written: Awaited<ReturnType<typeof exportToFaiss>>;
   try {
     written = await exportToFaiss(index, out);

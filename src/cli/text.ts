@@ -136,7 +136,8 @@ export async function searchCommand(args: string[]): Promise<void> {
     pooling: record.pooling as Pooling, normalize: record.normalize, prefixes: record.prefixes,
     ...(record.matryoshka !== null && { matryoshka: record.matryoshka }),
   });
-  const texts = await TextIndex.load(file, { embedder });
+  // One query reads a few candidates' rescoring rows: leave the rest of them in the file.
+  const texts = await TextIndex.load(file, { embedder, rescoreFrom: "disk" });
   let hits: TextSearchHit[];
   try {
     hits = await texts.search(query, { k, rescoreMultiplier });
