@@ -12,6 +12,10 @@
 //                                    or a list of rows). The _topk and _topk_batch kernels are
 //                                    this scan with a descriptor of their arguments.
 //   matmul_f32(a, b, rows, inner, cols, out)  out = a · b, row-major float32 (matmul.ts)
+//   matmul_f64(a, b, rows, inner, cols, out)  the same in float64 (matmul.ts)
+//   tridiagonalize_f64, accumulate_reflections_f64, implicit_ql_f64: symmetric eigendecomposition
+//                                    (eigen.ts; driven by src/eigen.ts); orthogonalize_row_f64:
+//                                    one Gram–Schmidt step (eigen.ts; src/rotation.ts)
 //
 // `dims` is bytes for hamming_u1 and elements otherwise. Rows are stored back to back.
 // Scores: hamming_u1 writes i32 distances (its heap key is the negated distance), dot_i8 and
@@ -203,3 +207,9 @@ export { XXH64_STATE_BYTES, xxh64_blocks, xxh64_digest, xxh64_reset, xxh64_updat
 export function matmul_f32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize): void {
   matmulF32(a, b, rows, inner, cols, out);
 }
+
+export { matmulF64 as matmul_f64 } from "./matmul";
+export {
+  accumulateReflectionsF64 as accumulate_reflections_f64, implicitQLF64 as implicit_ql_f64, orthogonalizeRowF64 as orthogonalize_row_f64,
+  tridiagonalizeF64 as tridiagonalize_f64,
+} from "./eigen";

@@ -39,6 +39,11 @@ export interface KernelExports {
   xxh64_digest(state: number): bigint;
   xxh64_blocks(state: number, data: number, bytes: number, blockBytes: number, seed: bigint, out: number): void;
   matmul_f32(a: number, b: number, rows: number, inner: number, cols: number, out: number): void;
+  matmul_f64(a: number, b: number, rows: number, inner: number, cols: number, out: number): void;
+  tridiagonalize_f64(a: number, d: number, e: number, h: number, p: number, n: number): void;
+  accumulate_reflections_f64(a: number, h: number, w: number, n: number): void;
+  implicit_ql_f64(w: number, d: number, e: number, n: number): number;
+  orthogonalize_row_f64(t: number, row: number, len: number): void;
 }
 
 export const PAGE_BYTES = 65536;

@@ -81,3 +81,65 @@ it("the release build multiplies with f32x4.mul and splats rows with f32x4.splat
   const body = text.slice(start, text.indexOf("\n (func", start + 1));
   for (const instruction of ["f32x4.mul", "f32x4.splat", "f32x4.add"]) expect(body).toContain(instruction);
 });
+
+/** out = a · b in float64, every element summed over k in order from 0: matmul_f64's order. */
+function referenceMatmulF64(a: Float64Array, b: Float64Array, rows: number, inner: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      let sum = 0;
+      for (let k = 0; k < inner; k++) sum += a[r * inner + k] * b[k * cols + c];
+      out[r * cols + c] = sum;
+    }
+  }
+  return out;
+}
+
+/** Runs matmul_f64 with a, b and out at addresses ≡ the given misalignments (mod 64). */
+function runF64(a: Float64Array, b: Float64Array, rows: number, inner: number, cols: number, misalign = [0, 0, 0]): Float64Array {
+  const arena = new Arena("test");
+  const place = (data: Float64Array, offset: number) => {
+    const ptr = arena.alloc("test", data.byteLength + offset + 8, 64) + offset;
+    arena.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ptr);
+    return ptr;
+  };
+  const aPtr = place(a, misalign[0]);
+  const bPtr = place(b, misalign[1]);
+  const out = place(new Float64Array(rows * cols).fill(Number.NaN), misalign[2]);
+  arena.kernels.matmul_f64(aPtr, bPtr, rows, inner, cols, out);
+  return new Float64Array(arena.u8.slice(out, out + rows * cols * 8).buffer);
+}
+
+describe("matmul_f64 (ITQ's Procrustes products) against a scalar float64 loop, bit for bit", () => {
+  const normal64 = (random: () => number, length: number) => Float64Array.from(randomNormal(random, length), (v) => v * (1 + random()));
+
+  it("every tile and tail shape: rows 0..9 × cols 0..9, inner 0, 1 and 13", () => {
+    const random = rng(31);
+    for (const inner of [0, 1, 13]) {
+      for (let rows = 0; rows <= 9; rows++) {
+        for (let cols = 0; cols <= 9; cols++) {
+          const a = normal64(random, rows * inner);
+          const b = normal64(random, inner * cols);
+          expect(runF64(a, b, rows, inner, cols), `rows=${rows} inner=${inner} cols=${cols}`).toEqual(referenceMatmulF64(a, b, rows, inner, cols));
+        }
+      }
+    }
+  });
+
+  it("a 64 × 300 × 37 product at unaligned addresses (offsets 8/16/24 and 1/3/2 bytes)", () => {
+    const random = rng(32);
+    const a = normal64(random, 64 * 300);
+    const b = normal64(random, 300 * 37);
+    const expected = referenceMatmulF64(a, b, 64, 300, 37);
+    for (const misalign of [[0, 0, 0], [8, 16, 24], [1, 3, 2]]) expect(runF64(a, b, 64, 300, 37, misalign), `offsets ${misalign}`).toEqual(expected);
+  });
+
+  it("adversarial values: cancellation, huge and tiny magnitudes, signed zeros", () => {
+    const [rows, inner, cols] = [5, 40, 11];
+    const a = Float64Array.from({ length: rows * inner }, (_, i) => [1e150, -1e150, 1e-300, -0, 3.5, 1][i % 6]);
+    const b = Float64Array.from({ length: inner * cols }, (_, i) => [1e8, 1, -1e8, 1e-8, -0, 2.5, 0][i % 7]);
+    const out = runF64(a, b, rows, inner, cols);
+    const expected = referenceMatmulF64(a, b, rows, inner, cols);
+    expect(new Uint32Array(out.buffer)).toEqual(new Uint32Array(expected.buffer));
+  });
+});
