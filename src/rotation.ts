@@ -145,11 +145,32 @@ function polarFactor(caller: string, arena: Arena, m: Float64Array, n: number): 
   return matmul64(caller, arena, u, vectors, n, n, n);
 }
 
-/** Second-moment matrix XᵀX / n of the sample (float32 products in WebAssembly, scaled in float64). */
+/** Columns per block of the second moment: only blocks on or below the diagonal are multiplied. */
+const MOMENT_BLOCK = 128;
+
+/**
+ * Lower triangle of the second-moment matrix XᵀX / n of the sample (all that symmetricEigen
+ * reads; the rest is 0). For each block of MOMENT_BLOCK columns j0 … j1 of X, the rows j0 … of Xᵀ
+ * times that block, so the blocks above the diagonal are never computed: float32 products in
+ * WebAssembly (each element the same sum as in the full product), scaled in float64.
+ */
 function secondMoment(caller: string, arena: Arena, x: Matrix): Float64Array {
-  const product = matmul(caller, arena, transposeF32(x.data, x.rows, x.cols), x.data, x.cols, x.rows, x.cols);
-  const out = new Float64Array(product.length);
-  for (let i = 0; i < out.length; i++) out[i] = product[i] / x.rows;
+  const { rows, cols } = x;
+  const transposedPtr = arena.scratchFor(caller, "moment Xt", rows * cols * 4);
+  const blockPtr = arena.scratchFor(caller, "moment block", rows * MOMENT_BLOCK * 4);
+  const productPtr = arena.scratchFor(caller, "moment product", cols * MOMENT_BLOCK * 4);
+  arena.f32.set(transposeF32(x.data, rows, cols), transposedPtr >>> 2);
+  const out = new Float64Array(cols * cols);
+  for (let j0 = 0; j0 < cols; j0 += MOMENT_BLOCK) {
+    const width = Math.min(MOMENT_BLOCK, cols - j0);
+    const f32 = arena.f32;
+    for (let r = 0; r < rows; r++) f32.set(x.data.subarray(r * cols + j0, r * cols + j0 + width), (blockPtr >>> 2) + r * width);
+    arena.kernels.matmul_f32(transposedPtr + j0 * rows * 4, blockPtr, cols - j0, rows, width, productPtr);
+    for (let i = j0; i < cols; i++) {
+      const from = (productPtr >>> 2) + (i - j0) * width;
+      for (let j = 0; j < width && j0 + j <= i; j++) out[i * cols + j0 + j] = f32[from + j] / rows;
+    }
+  }
   return out;
 }
 
