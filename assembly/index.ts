@@ -13,6 +13,7 @@
 //                                    this scan with a descriptor of their arguments.
 //   matmul_f32(a, b, rows, inner, cols, out)  out = a · b, row-major float32 (matmul.ts)
 //   matmul_f64(a, b, rows, inner, cols, out)  the same in float64 (matmul.ts)
+//   transpose_f32(a, rows, cols, out)  out = aᵀ, float32 (matmul.ts)
 //   tridiagonalize_f64, accumulate_reflections_f64, implicit_ql_f64: symmetric eigendecomposition
 //                                    (eigen.ts; driven by src/eigen.ts); orthogonalize_row_f64:
 //                                    one Gram–Schmidt step (eigen.ts; src/rotation.ts)
@@ -208,7 +209,7 @@ export function matmul_f32(a: usize, b: usize, rows: i32, inner: i32, cols: i32,
   matmulF32(a, b, rows, inner, cols, out);
 }
 
-export { matmulF64 as matmul_f64 } from "./matmul";
+export { matmulF64 as matmul_f64, transposeF32 as transpose_f32 } from "./matmul";
 export {
   accumulateReflectionsF64 as accumulate_reflections_f64, implicitQLF64 as implicit_ql_f64, orthogonalizeRowF64 as orthogonalize_row_f64,
   tridiagonalizeF64 as tridiagonalize_f64,

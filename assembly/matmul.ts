@@ -218,3 +218,21 @@ export function matmulF64(a: usize, b: usize, rows: i32, inner: i32, cols: i32, 
   }
   for (; r < rows; r++) rowTailF64(a, b, out, r, 0, inner, cols);
 }
+
+/** Rows × columns per tile of transposeF32: a tile's source and destination lines stay in cache. */
+const TRANSPOSE_TILE: i32 = 32;
+
+/** out (cols × rows) = the transpose of a (rows × cols), float32, row-major, tile by tile. */
+export function transposeF32(a: usize, rows: i32, cols: i32, out: usize): void {
+  for (let r0: i32 = 0; r0 < rows; r0 += TRANSPOSE_TILE) {
+    const r1 = min(rows, r0 + TRANSPOSE_TILE);
+    for (let c0: i32 = 0; c0 < cols; c0 += TRANSPOSE_TILE) {
+      const c1 = min(cols, c0 + TRANSPOSE_TILE);
+      for (let r = r0; r < r1; r++) {
+        for (let c = c0; c < c1; c++) {
+          store<f32>(out + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(a + ((<usize>r * <usize>cols + <usize>c) << 2)));
+        }
+      }
+    }
+  }
+}

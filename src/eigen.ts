@@ -2,7 +2,7 @@
 // reduction to tridiagonal form, then the implicit QL algorithm with Wilkinson-style shifts
 // (the EISPACK tred2/tql2 pair, written from the textbook description). O(n³); the O(n³) loops
 // run in WebAssembly (assembly/eigen.ts, f64x2 lanes over contiguous rows): a 1024 × 1024 matrix
-// takes about a second. No dependency.
+// took 1.2–2 s of CPU on the loaded 2-core CI machine (8.3 s as plain TS). No dependency.
 //
 // Storage: row-major throughout. The reduction reads and updates the lower triangle row by row and
 // yields Qᵀ; QL then rotates pairs of its rows, so every inner loop runs over contiguous memory.

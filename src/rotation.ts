@@ -25,7 +25,7 @@ export interface FitRotationOptions {
   method: RotationMethod;
   /** How many rotated dimensions to keep (the leading principal axes); default: all. */
   dims?: number;
-  /** ITQ iterations (each one a d × d SVD); default 50. Ignored by "pca". */
+  /** ITQ iterations (each: two n × d × d products and a d × d eigendecomposition; it stops early once the signs repeat); default 50. Ignored by "pca". */
   iterations?: number;
   /** Seed of ITQ's random initial rotation; default 1. The same seed gives the same rotation. */
   seed?: number;
@@ -60,6 +60,7 @@ function matmul(caller: string, arena: Arena, a: Float32Array, b: Float32Array, 
   return arena.f32.slice(outPtr >> 2, (outPtr >> 2) + rows * cols);
 }
 
+/** The transpose of a small rows × cols float32 matrix (samples are transposed by the transpose_f32 kernel). */
 function transposeF32(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
@@ -156,15 +157,17 @@ const MOMENT_BLOCK = 128;
  */
 function secondMoment(caller: string, arena: Arena, x: Matrix): Float64Array {
   const { rows, cols } = x;
+  const samplePtr = arena.scratchFor(caller, "moment X", rows * cols * 4);
   const transposedPtr = arena.scratchFor(caller, "moment Xt", rows * cols * 4);
   const blockPtr = arena.scratchFor(caller, "moment block", rows * MOMENT_BLOCK * 4);
   const productPtr = arena.scratchFor(caller, "moment product", cols * MOMENT_BLOCK * 4);
-  arena.f32.set(transposeF32(x.data, rows, cols), transposedPtr >>> 2);
+  arena.f32.set(x.data, samplePtr >>> 2);
+  arena.kernels.transpose_f32(samplePtr, rows, cols, transposedPtr);
   const out = new Float64Array(cols * cols);
   for (let j0 = 0; j0 < cols; j0 += MOMENT_BLOCK) {
     const width = Math.min(MOMENT_BLOCK, cols - j0);
     const f32 = arena.f32;
-    for (let r = 0; r < rows; r++) f32.set(x.data.subarray(r * cols + j0, r * cols + j0 + width), (blockPtr >>> 2) + r * width);
+    for (let r = 0, to = blockPtr >>> 2; r < rows; r++) for (let j = 0, from = r * cols + j0; j < width; j++) f32[to++] = x.data[from + j];
     arena.kernels.matmul_f32(transposedPtr + j0 * rows * 4, blockPtr, cols - j0, rows, width, productPtr);
     for (let i = j0; i < cols; i++) {
       const from = (productPtr >>> 2) + (i - j0) * width;
@@ -204,7 +207,7 @@ export function iterativeQuantization(
   const bPtr = arena.scratchFor(caller, "itq B", rows * c * 4);
   const cPtr = arena.scratchFor(caller, "itq VtB", c * c * 4);
   arena.f32.set(projected, vPtr >>> 2);
-  arena.f32.set(transposeF32(projected, rows, c), vtPtr >>> 2);
+  arena.kernels.transpose_f32(vPtr, rows, c, vtPtr);
   arena.f32.fill(0, bPtr >>> 2, (bPtr >>> 2) + rows * c);
   const flipped = new Int32Array(Math.floor(rows * c * ITQ_FLIP_SHARE));
   const columns = new Float64Array(c * c); // (VᵀB)ᵀ: row j is column j of VᵀB

@@ -40,6 +40,7 @@ export interface KernelExports {
   xxh64_blocks(state: number, data: number, bytes: number, blockBytes: number, seed: bigint, out: number): void;
   matmul_f32(a: number, b: number, rows: number, inner: number, cols: number, out: number): void;
   matmul_f64(a: number, b: number, rows: number, inner: number, cols: number, out: number): void;
+  transpose_f32(a: number, rows: number, cols: number, out: number): void;
   tridiagonalize_f64(a: number, d: number, e: number, h: number, p: number, n: number): void;
   accumulate_reflections_f64(a: number, h: number, w: number, n: number): void;
   implicit_ql_f64(w: number, d: number, e: number, n: number): number;

@@ -143,3 +143,19 @@ describe("matmul_f64 (ITQ's Procrustes products) against a scalar float64 loop, 
     expect(new Uint32Array(out.buffer)).toEqual(new Uint32Array(expected.buffer));
   });
 });
+
+describe("transpose_f32 (fitRotation's sample transpose) against the index arithmetic", () => {
+  it.each([[0, 5], [1, 1], [1, 37], [33, 70], [64, 32], [100, 3]])("%i × %i, every value moved to [c][r] unchanged", (rows, cols) => {
+    const random = rng(rows * 1000 + cols);
+    const a = randomNormal(random, rows * cols);
+    const arena = new Arena("test");
+    const aPtr = arena.alloc("test", a.byteLength + 4);
+    const out = arena.alloc("test", a.byteLength + 4);
+    arena.f32.set(a, aPtr >>> 2);
+    arena.f32.fill(Number.NaN, out >>> 2, (out >>> 2) + rows * cols + 1);
+    arena.kernels.transpose_f32(aPtr, rows, cols, out);
+    const expected = new Float32Array(rows * cols + 1).fill(Number.NaN);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) expected[c * rows + r] = a[r * cols + c];
+    expect(bits(arena.f32.slice(out >>> 2, (out >>> 2) + rows * cols + 1))).toEqual(bits(expected));
+  });
+});
