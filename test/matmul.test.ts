@@ -13,21 +13,33 @@ import { randomNormal, rng } from "./helpers.js";
 await ready();
 const PATHS: KernelPath[] = pathChoice().relaxedSimd ? ["simd128", "relaxed-simd"] : ["simd128"];
 
-/** Runs the kernel with a, b and out at addresses ≡ the given misalignments (mod 64); returns out's bits. */
-function run(
-  path: KernelPath, a: Float32Array, b: Float32Array, rows: number, inner: number, cols: number, misalign = [0, 0, 0],
-): Uint32Array {
+/**
+ * Runs a product kernel with a, b and out at addresses ≡ the given misalignments (mod 64), out
+ * filled with NaN first; returns out's bytes.
+ */
+function runProduct(
+  kernel: "matmul_f32" | "matmul_f64", path: KernelPath, a: Float32Array | Float64Array, b: Float32Array | Float64Array,
+  rows: number, inner: number, cols: number, misalign = [0, 0, 0],
+): Uint8Array {
   const arena = new Arena("test", undefined, false, path);
-  const place = (data: Float32Array, offset: number) => {
-    const ptr = arena.alloc("test", data.byteLength + offset + 4, 64) + offset;
+  const place = (data: Float32Array | Float64Array, offset: number) => {
+    const ptr = arena.alloc("test", data.byteLength + offset + data.BYTES_PER_ELEMENT, 64) + offset;
     arena.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ptr);
     return ptr;
   };
   const aPtr = place(a, misalign[0]);
   const bPtr = place(b, misalign[1]);
-  const out = place(new Float32Array(rows * cols).fill(Number.NaN), misalign[2]);
-  arena.kernels.matmul_f32(aPtr, bPtr, rows, inner, cols, out);
-  return new Uint32Array(arena.u8.slice(out, out + rows * cols * 4).buffer);
+  const outBytes = rows * cols * a.BYTES_PER_ELEMENT;
+  const out = place(kernel === "matmul_f32" ? new Float32Array(rows * cols).fill(Number.NaN) : new Float64Array(rows * cols).fill(Number.NaN), misalign[2]);
+  arena.kernels[kernel](aPtr, bPtr, rows, inner, cols, out);
+  return arena.u8.slice(out, out + outBytes);
+}
+
+/** matmul_f32 on `path`: out's bits. */
+function run(
+  path: KernelPath, a: Float32Array, b: Float32Array, rows: number, inner: number, cols: number, misalign = [0, 0, 0],
+): Uint32Array {
+  return new Uint32Array(runProduct("matmul_f32", path, a, b, rows, inner, cols, misalign).buffer);
 }
 
 const bits = (values: Float32Array) => new Uint32Array(values.buffer, values.byteOffset, values.length);
@@ -95,19 +107,9 @@ function referenceMatmulF64(a: Float64Array, b: Float64Array, rows: number, inne
   return out;
 }
 
-/** Runs matmul_f64 with a, b and out at addresses ≡ the given misalignments (mod 64). */
+/** matmul_f64 (the same on every path): out's values. */
 function runF64(a: Float64Array, b: Float64Array, rows: number, inner: number, cols: number, misalign = [0, 0, 0]): Float64Array {
-  const arena = new Arena("test");
-  const place = (data: Float64Array, offset: number) => {
-    const ptr = arena.alloc("test", data.byteLength + offset + 8, 64) + offset;
-    arena.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ptr);
-    return ptr;
-  };
-  const aPtr = place(a, misalign[0]);
-  const bPtr = place(b, misalign[1]);
-  const out = place(new Float64Array(rows * cols).fill(Number.NaN), misalign[2]);
-  arena.kernels.matmul_f64(aPtr, bPtr, rows, inner, cols, out);
-  return new Float64Array(arena.u8.slice(out, out + rows * cols * 8).buffer);
+  return new Float64Array(runProduct("matmul_f64", "simd128", a, b, rows, inner, cols, misalign).buffer);
 }
 
 describe("matmul_f64 (ITQ's Procrustes products) against a scalar float64 loop, bit for bit", () => {
