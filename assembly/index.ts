@@ -12,6 +12,11 @@
 //                                    or a list of rows). The _topk and _topk_batch kernels are
 //                                    this scan with a descriptor of their arguments.
 //   matmul_f32(a, b, rows, inner, cols, out)  out = a · b, row-major float32 (matmul.ts)
+//   matmul_f64(a, b, rows, inner, cols, out)  the same in float64 (matmul.ts)
+//   transpose_f32(a, rows, cols, out)  out = aᵀ, float32 (matmul.ts)
+//   tridiagonalize_f64, accumulate_reflections_f64, implicit_ql_f64: symmetric eigendecomposition
+//                                    (eigen.ts; driven by src/eigen.ts); orthogonalize_row_f64:
+//                                    one Gram–Schmidt step (eigen.ts; src/rotation.ts)
 //   pack_bits_f32, quantize_u8_f32             float32 rows -> codes (quantize.ts)
 //
 // `dims` is bytes for hamming_u1 and elements otherwise. Rows are stored back to back.
@@ -209,3 +214,9 @@ export { XXH64_STATE_BYTES, xxh64_blocks, xxh64_digest, xxh64_reset, xxh64_updat
 export function matmul_f32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize): void {
   matmulF32(a, b, rows, inner, cols, out);
 }
+
+export { matmulF64 as matmul_f64, transposeF32 as transpose_f32 } from "./matmul";
+export {
+  accumulateReflectionsF64 as accumulate_reflections_f64, implicitQLF64 as implicit_ql_f64, orthogonalizeRowF64 as orthogonalize_row_f64,
+  tridiagonalizeF64 as tridiagonalize_f64,
+} from "./eigen";

@@ -127,3 +127,112 @@ export function matmulF32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, 
     }
   }
 }
+
+// The float64 product for fitting rotations: out (rows × cols) = a (rows × inner) · b (inner ×
+// cols), row-major and packed, as matmulF32 but in f64x2 lanes and without k blocking (its
+// matrices are the d × d ones of ITQ's Procrustes step, a few MB). Every output element is its own
+// sequential sum over k, each product rounded before its add, so it matches a scalar loop in
+// float64 (src/reference.ts order) bit for bit: tiles of 4 rows × 4 columns, then a 2-column strip
+// and single columns for the last cols % 4, then one row at a time for the last rows % 4.
+
+/** Four rows × four columns of out. */
+@inline function tile4x4F64(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32): void {
+  const aRow = <usize>inner << 3;
+  const bRow = <usize>cols << 3;
+  const oRow = <usize>cols << 3;
+  const a0 = a + ((<usize>r * <usize>inner) << 3);
+  let acc00_f64x2 = f64x2.splat(0);
+  let acc01_f64x2 = f64x2.splat(0);
+  let acc10_f64x2 = f64x2.splat(0);
+  let acc11_f64x2 = f64x2.splat(0);
+  let acc20_f64x2 = f64x2.splat(0);
+  let acc21_f64x2 = f64x2.splat(0);
+  let acc30_f64x2 = f64x2.splat(0);
+  let acc31_f64x2 = f64x2.splat(0);
+  let bk = b + (<usize>c << 3);
+  for (let k: i32 = 0; k < inner; k++) {
+    const b0_f64x2 = v128.load(bk);
+    const b1_f64x2 = v128.load(bk, 16);
+    const ak = a0 + (<usize>k << 3);
+    const x0_f64x2 = f64x2.splat(load<f64>(ak));
+    const x1_f64x2 = f64x2.splat(load<f64>(ak + aRow));
+    const x2_f64x2 = f64x2.splat(load<f64>(ak + 2 * aRow));
+    const x3_f64x2 = f64x2.splat(load<f64>(ak + 3 * aRow));
+    acc00_f64x2 = f64x2.add(acc00_f64x2, f64x2.mul(x0_f64x2, b0_f64x2));
+    acc01_f64x2 = f64x2.add(acc01_f64x2, f64x2.mul(x0_f64x2, b1_f64x2));
+    acc10_f64x2 = f64x2.add(acc10_f64x2, f64x2.mul(x1_f64x2, b0_f64x2));
+    acc11_f64x2 = f64x2.add(acc11_f64x2, f64x2.mul(x1_f64x2, b1_f64x2));
+    acc20_f64x2 = f64x2.add(acc20_f64x2, f64x2.mul(x2_f64x2, b0_f64x2));
+    acc21_f64x2 = f64x2.add(acc21_f64x2, f64x2.mul(x2_f64x2, b1_f64x2));
+    acc30_f64x2 = f64x2.add(acc30_f64x2, f64x2.mul(x3_f64x2, b0_f64x2));
+    acc31_f64x2 = f64x2.add(acc31_f64x2, f64x2.mul(x3_f64x2, b1_f64x2));
+    bk += bRow;
+  }
+  const o0 = out + ((<usize>r * <usize>cols + <usize>c) << 3);
+  v128.store(o0, acc00_f64x2);
+  v128.store(o0, acc01_f64x2, 16);
+  v128.store(o0 + oRow, acc10_f64x2);
+  v128.store(o0 + oRow, acc11_f64x2, 16);
+  v128.store(o0 + 2 * oRow, acc20_f64x2);
+  v128.store(o0 + 2 * oRow, acc21_f64x2, 16);
+  v128.store(o0 + 3 * oRow, acc30_f64x2);
+  v128.store(o0 + 3 * oRow, acc31_f64x2, 16);
+}
+
+/** One row × two columns of out. */
+@inline function strip1x2F64(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32): void {
+  const ar = a + ((<usize>r * <usize>inner) << 3);
+  let acc_f64x2 = f64x2.splat(0);
+  let bk = b + (<usize>c << 3);
+  for (let k: i32 = 0; k < inner; k++) {
+    acc_f64x2 = f64x2.add(acc_f64x2, f64x2.mul(f64x2.splat(load<f64>(ar + (<usize>k << 3))), v128.load(bk)));
+    bk += <usize>cols << 3;
+  }
+  v128.store(out + ((<usize>r * <usize>cols + <usize>c) << 3), acc_f64x2);
+}
+
+/** One element of out. */
+@inline function singleF64(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32): void {
+  const ar = a + ((<usize>r * <usize>inner) << 3);
+  let acc: f64 = 0;
+  let bk = b + (<usize>c << 3);
+  for (let k: i32 = 0; k < inner; k++) {
+    acc += load<f64>(ar + (<usize>k << 3)) * load<f64>(bk);
+    bk += <usize>cols << 3;
+  }
+  store<f64>(out + ((<usize>r * <usize>cols + <usize>c) << 3), acc);
+}
+
+/** Columns `c` onward of row `r`: 2-wide strips, then a single column. */
+@inline function rowTailF64(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32): void {
+  for (; c + 2 <= cols; c += 2) strip1x2F64(a, b, out, r, c, inner, cols);
+  if (c < cols) singleF64(a, b, out, r, c, inner, cols);
+}
+
+export function matmulF64(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize): void {
+  let r: i32 = 0;
+  for (; r + 4 <= rows; r += 4) {
+    let c: i32 = 0;
+    for (; c + 4 <= cols; c += 4) tile4x4F64(a, b, out, r, c, inner, cols);
+    for (let j: i32 = 0; j < 4; j++) rowTailF64(a, b, out, r + j, c, inner, cols);
+  }
+  for (; r < rows; r++) rowTailF64(a, b, out, r, 0, inner, cols);
+}
+
+/** Rows × columns per tile of transposeF32: a tile's source and destination lines stay in cache. */
+const TRANSPOSE_TILE: i32 = 32;
+
+/** out (cols × rows) = the transpose of a (rows × cols), float32, row-major, tile by tile. */
+export function transposeF32(a: usize, rows: i32, cols: i32, out: usize): void {
+  for (let r0: i32 = 0; r0 < rows; r0 += TRANSPOSE_TILE) {
+    const r1 = min(rows, r0 + TRANSPOSE_TILE);
+    for (let c0: i32 = 0; c0 < cols; c0 += TRANSPOSE_TILE) {
+      const c1 = min(cols, c0 + TRANSPOSE_TILE);
+      for (let r = r0; r < r1; r++) {
+        for (let c = c0; c < c1; c++) {
+          store<f32>(out + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(a + ((<usize>r * <usize>cols + <usize>c) << 2)));
+        }
+      }
+    }
+  }
+}

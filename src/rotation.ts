@@ -5,8 +5,9 @@
 //
 // The rotation is orthogonal and applied to the raw vectors, never after subtracting a mean:
 // shifting changes the cosine geometry (FINDINGS.md: MiniLM at 128 dims fell from 0.92 to 0.70).
-// Second moments and rotations are float32 matrix products in WebAssembly (matmul_f32); the
-// eigendecomposition and ITQ's small d × d algebra run in float64 in TS (src/eigen.ts).
+// Second moments, rotations and ITQ's n × d products are float32 matrix products in WebAssembly
+// (matmul_f32); the eigendecomposition (src/eigen.ts) and ITQ's d × d Procrustes algebra run in
+// float64, their O(d³) loops in WebAssembly too (matmul_f64, assembly/eigen.ts).
 
 import { type EmbeddingsInput, type Matrix, toMatrix } from "./embeddings.js";
 import { symmetricEigen } from "./eigen.js";
@@ -24,7 +25,7 @@ export interface FitRotationOptions {
   method: RotationMethod;
   /** How many rotated dimensions to keep (the leading principal axes); default: all. */
   dims?: number;
-  /** ITQ iterations (each one a d × d SVD); default 50. Ignored by "pca". */
+  /** ITQ iterations (each: two n × d × d products and a d × d eigendecomposition; it stops early once the signs repeat); default 50. Ignored by "pca". */
   iterations?: number;
   /** Seed of ITQ's random initial rotation; default 1. The same seed gives the same rotation. */
   seed?: number;
@@ -59,25 +60,22 @@ function matmul(caller: string, arena: Arena, a: Float32Array, b: Float32Array, 
   return arena.f32.slice(outPtr >> 2, (outPtr >> 2) + rows * cols);
 }
 
+/** The transpose of a small rows × cols float32 matrix (samples are transposed by the transpose_f32 kernel). */
 function transposeF32(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(rows * cols);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
 }
 
-/** a · b in float64, a: rows × inner, b: inner × cols (row-major; rows of b are walked contiguously). */
-function matmul64(a: Float64Array, b: Float64Array, rows: number, inner: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let k = 0; k < inner; k++) {
-      const x = a[r * inner + k];
-      if (x === 0) continue;
-      const bk = k * cols;
-      for (let c = 0; c < cols; c++) out[o + c] += x * b[bk + c];
-    }
-  }
-  return out;
+/** out = a · b (row-major float64) by the matmul_f64 kernel, in `arena`. */
+function matmul64(caller: string, arena: Arena, a: Float64Array, b: Float64Array, rows: number, inner: number, cols: number): Float64Array {
+  const aPtr = arena.scratchFor(caller, "a64", a.byteLength);
+  const bPtr = arena.scratchFor(caller, "b64", b.byteLength);
+  const outPtr = arena.scratchFor(caller, "out64", rows * cols * 8);
+  new Float64Array(arena.memory.buffer, aPtr, a.length).set(a);
+  new Float64Array(arena.memory.buffer, bPtr, b.length).set(b);
+  arena.kernels.matmul_f64(aPtr, bPtr, rows, inner, cols, outPtr);
+  return new Float64Array(arena.memory.buffer, outPtr, rows * cols).slice();
 }
 
 function transpose64(data: Float64Array, rows: number, cols: number): Float64Array {
@@ -99,34 +97,29 @@ function uniformSigned(seed: number): () => number {
 }
 
 /**
- * Makes the columns of the rows × cols matrix m orthonormal in place: modified Gram–Schmidt (two
- * passes, for float64 accuracy) on the rows of its transpose, so the inner loops are contiguous.
- * A column that vanishes against the earlier ones is replaced by a unit vector that does not.
+ * Makes columns `from` … cols − 1 of the rows × cols matrix m orthonormal to each other and to the
+ * columns before them (which must be orthonormal already), in place: modified Gram–Schmidt (two
+ * passes, for float64 accuracy; orthogonalize_row_f64) on the rows of its transpose, so the inner
+ * loops are contiguous. A column that vanishes against the earlier ones is replaced by a unit
+ * vector that does not. With from = 0 this is the Q of m's QR decomposition.
  */
-function orthonormalizeColumns(m: Float64Array, rows: number, cols: number): void {
-  const t = transpose64(m, rows, cols);
-  for (let c = 0; c < cols; c++) {
-    const at = c * rows;
+function completeOrthonormalColumns(caller: string, arena: Arena, m: Float64Array, rows: number, cols: number, from: number): void {
+  if (from >= cols) return;
+  const ptr = arena.scratchFor(caller, "gram-schmidt", rows * cols * 8);
+  const t = new Float64Array(arena.memory.buffer, ptr, rows * cols);
+  t.set(transpose64(m, rows, cols));
+  for (let c = from; c < cols; c++) {
+    const row = t.subarray(c * rows, (c + 1) * rows);
     for (let attempt = 0; ; attempt++) {
-      let before = 0;
-      for (let r = 0; r < rows; r++) before += t[at + r] * t[at + r];
-      for (let pass = 0; pass < 2; pass++) {
-        for (let j = 0; j < c; j++) {
-          const bj = j * rows;
-          let dot = 0;
-          for (let r = 0; r < rows; r++) dot += t[bj + r] * t[at + r];
-          for (let r = 0; r < rows; r++) t[at + r] -= dot * t[bj + r];
-        }
-      }
-      let norm = 0;
-      for (let r = 0; r < rows; r++) norm += t[at + r] * t[at + r];
-      norm = Math.sqrt(norm);
-      if (norm > 1e-8 * Math.sqrt(before) && norm > 0) {
-        for (let r = 0; r < rows; r++) t[at + r] /= norm;
+      const before = Math.hypot(...row);
+      arena.kernels.orthogonalize_row_f64(ptr, c, rows);
+      const norm = Math.hypot(...row);
+      if (norm > 1e-8 * before && norm > 0) {
+        for (let r = 0; r < rows; r++) row[r] /= norm;
         break;
       }
-      t.fill(0, at, at + rows);
-      t[at + (attempt % rows)] = 1;
+      row.fill(0);
+      row[attempt % rows] = 1;
     }
   }
   m.set(transpose64(t, cols, rows));
@@ -137,48 +130,119 @@ function orthonormalizeColumns(m: Float64Array, rows: number, cols: number): voi
  * m = U Σ Wᵀ, it is U Wᵀ. W and Σ² come from the eigendecomposition of mᵀm (float64: mᵀm squares
  * m's condition number), U's columns are m w_i / σ_i. Where σ_i ≈ 0 (a sample whose rank is
  * below n: duplicate or dependent rows) u_i is undetermined; Gram–Schmidt completes U with
- * orthonormal columns, so the factor stays exactly orthogonal.
+ * orthonormal columns there (the trailing ones: σ descends), so the factor stays orthogonal.
  */
-function polarFactor(m: Float64Array, n: number): Float64Array {
-  const { values, vectors } = symmetricEigen(matmul64(transpose64(m, n, n), m, n, n, n), n);
+function polarFactor(caller: string, arena: Arena, m: Float64Array, n: number): Float64Array {
+  const { values, vectors } = symmetricEigen(matmul64(caller, arena, transpose64(m, n, n), m, n, n, n), n, arena);
   const floor = Math.max(values[0], 0) * 1e-12;
-  const u = matmul64(m, transpose64(vectors, n, n), n, n, n);
+  const u = matmul64(caller, arena, m, transpose64(vectors, n, n), n, n, n);
+  let determined = 0;
+  while (determined < n && values[determined] > floor) determined++;
   for (let i = 0; i < n; i++) {
-    const weight = values[i] > floor ? 1 / Math.sqrt(values[i]) : 0;
+    const weight = i < determined ? 1 / Math.sqrt(values[i]) : 0;
     for (let r = 0; r < n; r++) u[r * n + i] *= weight;
   }
-  orthonormalizeColumns(u, n, n);
-  return matmul64(u, vectors, n, n, n);
+  completeOrthonormalColumns(caller, arena, u, n, n, determined);
+  return matmul64(caller, arena, u, vectors, n, n, n);
 }
 
-/** Second-moment matrix XᵀX / n of the sample (float32 products in WebAssembly, scaled in float64). */
+/** Columns per block of the second moment: only blocks on or below the diagonal are multiplied. */
+const MOMENT_BLOCK = 128;
+
+/**
+ * Lower triangle of the second-moment matrix XᵀX / n of the sample (all that symmetricEigen
+ * reads; the rest is 0). For each block of MOMENT_BLOCK columns j0 … j1 of X, the rows j0 … of Xᵀ
+ * times that block, so the blocks above the diagonal are never computed: float32 products in
+ * WebAssembly (each element the same sum as in the full product), scaled in float64.
+ */
 function secondMoment(caller: string, arena: Arena, x: Matrix): Float64Array {
-  const product = matmul(caller, arena, transposeF32(x.data, x.rows, x.cols), x.data, x.cols, x.rows, x.cols);
-  const out = new Float64Array(product.length);
-  for (let i = 0; i < out.length; i++) out[i] = product[i] / x.rows;
+  const { rows, cols } = x;
+  const samplePtr = arena.scratchFor(caller, "moment X", rows * cols * 4);
+  const transposedPtr = arena.scratchFor(caller, "moment Xt", rows * cols * 4);
+  const blockPtr = arena.scratchFor(caller, "moment block", rows * MOMENT_BLOCK * 4);
+  const productPtr = arena.scratchFor(caller, "moment product", cols * MOMENT_BLOCK * 4);
+  arena.f32.set(x.data, samplePtr >>> 2);
+  arena.kernels.transpose_f32(samplePtr, rows, cols, transposedPtr);
+  const out = new Float64Array(cols * cols);
+  for (let j0 = 0; j0 < cols; j0 += MOMENT_BLOCK) {
+    const width = Math.min(MOMENT_BLOCK, cols - j0);
+    const f32 = arena.f32;
+    for (let r = 0, to = blockPtr >>> 2; r < rows; r++) for (let j = 0, from = r * cols + j0; j < width; j++) f32[to++] = x.data[from + j];
+    arena.kernels.matmul_f32(transposedPtr + j0 * rows * 4, blockPtr, cols - j0, rows, width, productPtr);
+    for (let i = j0; i < cols; i++) {
+      const from = (productPtr >>> 2) + (i - j0) * width;
+      for (let j = 0; j < width && j0 + j <= i; j++) out[i * cols + j0 + j] = f32[from + j] / rows;
+    }
+  }
   return out;
 }
+
+/** ITQ updates VᵀB by its flipped signs when fewer than this share of them flipped, else multiplies anew. */
+const ITQ_FLIP_SHARE = 1 / 16;
 
 /**
  * ITQ (Gong & Lazebnik): with V the sample projected onto the principal axes, alternately take the
  * signs B = sign(V·R) and the rotation R that best maps V onto them (the orthogonal Procrustes
- * solution: the polar factor of VᵀB). Returns the final R (c × c, float64).
+ * solution: the polar factor of VᵀB). Each step cannot raise the sign loss ‖B − V·R‖²; once the
+ * signs repeat, every later iteration would repeat too (R depends only on B), so it stops there
+ * with the same result as running them all. V, Vᵀ, R and B stay in `arena` across iterations.
+ * After the first iterations few signs flip, so VᵀB (kept in float64, by columns) is updated by
+ * ±2 · V's row for each flipped sign instead of multiplied anew.
+ *
+ * @internal exported for the tests.
+ * @param onIteration called with each iteration's sign loss ‖sign(V·R) − V·R‖², before its R is refitted.
+ * @returns the final R (c × c, float64).
  */
-function iterativeQuantization(caller: string, arena: Arena, projected: Float32Array, rows: number, c: number, iterations: number, seed: number): Float64Array {
+export function iterativeQuantization(
+  caller: string, arena: Arena, projected: Float32Array, rows: number, c: number, iterations: number, seed: number,
+  onIteration?: (loss: number) => void,
+): Float64Array {
   const random = uniformSigned(seed);
-  const start = Float64Array.from({ length: c * c }, () => random());
-  orthonormalizeColumns(start, c, c);
-  let rotation: Float32Array = Float32Array.from(start);
-  const signs = new Float32Array(rows * c);
-  const projectedT = transposeF32(projected, rows, c);
+  let rotation: Float64Array = Float64Array.from({ length: c * c }, () => random());
+  completeOrthonormalColumns(caller, arena, rotation, c, c, 0);
+  const vPtr = arena.scratchFor(caller, "itq V", rows * c * 4);
+  const vtPtr = arena.scratchFor(caller, "itq Vt", rows * c * 4);
+  const rPtr = arena.scratchFor(caller, "itq R", c * c * 4);
+  const uPtr = arena.scratchFor(caller, "itq VR", rows * c * 4);
+  const bPtr = arena.scratchFor(caller, "itq B", rows * c * 4);
+  const cPtr = arena.scratchFor(caller, "itq VtB", c * c * 4);
+  arena.f32.set(projected, vPtr >>> 2);
+  arena.kernels.transpose_f32(vPtr, rows, c, vtPtr);
+  arena.f32.fill(0, bPtr >>> 2, (bPtr >>> 2) + rows * c);
+  const flipped = new Int32Array(Math.floor(rows * c * ITQ_FLIP_SHARE));
+  const columns = new Float64Array(c * c); // (VᵀB)ᵀ: row j is column j of VᵀB
   for (let t = 0; t < iterations; t++) {
-    const codes = matmul(caller, arena, projected, rotation, rows, c, c);
-    for (let i = 0; i < codes.length; i++) signs[i] = codes[i] > 0 ? 1 : -1;
+    arena.f32.set(rotation, rPtr >>> 2);
+    arena.kernels.matmul_f32(vPtr, rPtr, rows, c, c, uPtr);
+    const f32 = arena.f32;
+    let flips = 0;
+    let loss = 0;
+    for (let i = 0, u = uPtr >>> 2, b = bPtr >>> 2; i < rows * c; i++) {
+      const sign = f32[u + i] > 0 ? 1 : -1;
+      loss += (sign - f32[u + i]) ** 2;
+      if (f32[b + i] !== sign) {
+        if (flips < flipped.length) flipped[flips] = i;
+        flips++;
+        f32[b + i] = sign;
+      }
+    }
+    onIteration?.(loss);
+    if (flips === 0) break;
+    if (t === 0 || flips > flipped.length) {
+      arena.kernels.matmul_f32(vtPtr, bPtr, c, rows, c, cPtr);
+      columns.set(transposeF32(arena.f32.subarray(cPtr >>> 2, (cPtr >>> 2) + c * c), c, c));
+    } else {
+      for (let f = 0; f < flips; f++) {
+        const r = Math.floor(flipped[f] / c);
+        const j = flipped[f] - r * c;
+        const step = 2 * f32[(bPtr >>> 2) + flipped[f]];
+        for (let k = 0, col = j * c, row = r * c; k < c; k++) columns[col + k] += step * projected[row + k];
+      }
+    }
     // Maximise trace(Bᵀ V R): R is the polar factor of Vᵀ B.
-    const polar = polarFactor(Float64Array.from(matmul(caller, arena, projectedT, signs, c, rows, c)), c);
-    rotation = Float32Array.from(polar);
+    rotation = polarFactor(caller, arena, transpose64(columns, c, c), c);
   }
-  return Float64Array.from(rotation);
+  return rotation;
 }
 
 /**
@@ -217,15 +281,15 @@ export function fitRotation(sample: EmbeddingsInput, options: FitRotationOptions
     );
   }
   const arena = new Arena(caller);
-  const { vectors } = symmetricEigen(secondMoment(caller, arena, x), x.cols);
+  const { vectors } = symmetricEigen(secondMoment(caller, arena, x), x.cols, arena);
   // Columns = the leading `dims` axes: rotated = vector · basis.
   let basis: Float64Array = new Float64Array(x.cols * dims);
   for (let j = 0; j < dims; j++) for (let i = 0; i < x.cols; i++) basis[i * dims + j] = vectors[j * x.cols + i];
   if (method === "itq") {
     const projected = matmul(caller, arena, x.data, Float32Array.from(basis), x.rows, x.cols, dims);
-    basis = matmul64(basis, iterativeQuantization(caller, arena, projected, x.rows, dims, iterations, seed), x.cols, dims, dims);
+    basis = matmul64(caller, arena, basis, iterativeQuantization(caller, arena, projected, x.rows, dims, iterations, seed), x.cols, dims, dims);
   }
-  orthonormalizeColumns(basis, x.cols, dims);
+  // Eigenvectors, and their product with ITQ's orthogonal R, are orthonormal to float64 rounding.
   return new Rotation(method, x.cols, dims, Float32Array.from(basis));
 }
 

@@ -42,6 +42,12 @@ export interface KernelExports {
   pack_bits_f32(src: number, rows: number, dims: number, out: number, flip: number): void;
   quantize_u8_f32(src: number, rows: number, dims: number, mins: number, steps: number, out: number, flip: number): void;
   find_nonfinite_f32(src: number, count: number): number;
+  matmul_f64(a: number, b: number, rows: number, inner: number, cols: number, out: number): void;
+  transpose_f32(a: number, rows: number, cols: number, out: number): void;
+  tridiagonalize_f64(a: number, d: number, e: number, h: number, p: number, n: number): void;
+  accumulate_reflections_f64(a: number, h: number, w: number, n: number): void;
+  implicit_ql_f64(w: number, d: number, e: number, n: number): number;
+  orthogonalize_row_f64(t: number, row: number, len: number): void;
 }
 
 export const PAGE_BYTES = 65536;

@@ -5,6 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { symmetricEigen } from "../src/eigen.js";
 import { fitRotation, Index, ready, Rotation, truncate } from "../src/index.js";
+import { iterativeQuantization } from "../src/rotation.js";
+import { Arena } from "../src/wasm.js";
+import { miniLMRows } from "./minilm.js";
 import { randomNormal, rng } from "./helpers.js";
 
 await ready();
@@ -116,6 +119,29 @@ describe("fitRotation", () => {
     const start = quantizationLoss(fitRotation(sample, { method: "itq", iterations: 0 }));
     const itq = quantizationLoss(fitRotation(sample, { method: "itq", iterations: 30 }));
     expect(itq).toBeLessThan(start * 0.99);
+  });
+
+  it("ITQ's sign loss never rises across iterations on the MiniLM vectors, and falls overall", () => {
+    const rows = miniLMRows().slice(0, 389);
+    const projected = fitRotation(rows, { method: "pca" }).apply(rows).data;
+    const losses: number[] = [];
+    iterativeQuantization("test", new Arena("test"), projected, rows.length, 384, 50, 1, (loss) => losses.push(loss));
+    expect(losses.length).toBeGreaterThan(5);
+    // Each half-step is a minimisation, so only float32 rounding of V·R can make a loss tick up.
+    for (let t = 1; t < losses.length; t++) expect(losses[t], `iteration ${t}`).toBeLessThanOrEqual(losses[t - 1] * (1 + 1e-6));
+    expect(losses[losses.length - 1]).toBeLessThan(losses[0] * 0.999);
+  });
+
+  it("ITQ stops once the signs repeat, with the rotation that more iterations would give", () => {
+    const { sample } = anisotropicSample(500, 16, 6);
+    const projected = fitRotation(sample, { method: "pca" }).apply(sample).data;
+    let iterations = 0;
+    iterativeQuantization("test", new Arena("test"), projected, 500, 16, 1000, 1, () => iterations++);
+    expect(iterations).toBeLessThan(1000);
+    // It refitted iterations − 1 times; one more refit from the repeated signs changes nothing.
+    const stopped = fitRotation(sample, { method: "itq", iterations: iterations - 1 });
+    expect(fitRotation(sample, { method: "itq", iterations }).matrix).toEqual(stopped.matrix);
+    expect(fitRotation(sample, { method: "itq", iterations: 1000 }).matrix).toEqual(stopped.matrix);
   });
 
   it("rejects bad input with clear errors", () => {
