@@ -997,11 +997,23 @@ export class Index {
     const placed: Array<{ shard: Shard; slots: Slot[] }> = [];
     const fresh: Shard[] = [];
     let shard = this.shardList.at(-1)!;
+    const last = { shard, mark: shard.arena.mark() }; // the one existing shard a reservation can touch
     let left = rows;
     try {
       for (;;) {
         // One reservation per shard: a shard's rows become visible (and its room changes) only at commit.
         const room = Math.min(left, shard.store.room());
+        // A full shard makes way for a new one, unless maxMemoryBytes (not shardBytes) is what is full.
+        // Which of the two binds does not change with a reservation, so ask before reserving: a refused
+        // add then grows no memory.
+        const shardFull = shard.arena.room(false) <= shard.arena.room(true); // its own ceiling binds, not the budget
+        const newShardBytes = PAGE_BYTES + headroomFor(Math.min(this.shardBytes, this.budget.limit)) + 64 * this.bytesPerRow;
+        if (room < left) {
+          if (!shardFull) throw this.overBudget(caller, left - room);
+          // Taking all of this shard's room grows its memory up to its ceiling; a new shard must fit beside that.
+          const grown = this.budget.used() + Math.max(0, shard.arena.maxBytes - shard.arena.byteLength);
+          if (grown + newShardBytes > this.budget.limit) throw this.overBudget(caller, left - room);
+        }
         if (room > 0) {
           const slots = shard.store.reserve(caller, room);
           for (const slot of slots) slot.first += rows - left; // its rows' place among all appended rows
@@ -1009,15 +1021,7 @@ export class Index {
         }
         left -= room;
         if (left === 0) break;
-        // A full shard makes way for a new one, unless maxMemoryBytes (not shardBytes) is what is full.
-        const shardFull = shard.arena.room(false) <= shard.arena.room(true); // its own ceiling binds, not the budget
-        const newShardBytes = PAGE_BYTES + headroomFor(Math.min(this.shardBytes, this.budget.limit)) + 64 * this.bytesPerRow;
-        if (!shardFull || this.budget.used() + newShardBytes > this.budget.limit) {
-          throw new RangeError(
-            `${caller}: needs ${this.budget.used() + Math.ceil(left * this.bytesPerRow)} bytes of WebAssembly memory, more than its ` +
-              `limit of ${this.budget.limit} bytes (maxMemoryBytes); nothing was changed`,
-          );
-        }
+        if (this.budget.used() + newShardBytes > this.budget.limit) throw this.overBudget(caller, left);
         shard = this.newShard(caller);
         fresh.push(shard);
         this.building.add(shard);
@@ -1028,6 +1032,9 @@ export class Index {
         s.dispose();
         this.building.delete(s);
       }
+      // The segment reserved in the last shard is free again (its memory may have grown for it,
+      // when a new shard turned out not to fit the budget after that reservation).
+      last.shard.arena.rewind(last.mark);
       throw error;
     }
     // Nothing below can fail.
@@ -1063,6 +1070,14 @@ export class Index {
       const killed = replaced.map((row) => this.locate(row));
       this.afterSearches(() => killed.forEach(({ shard: s, row }) => killFollowing(s, row)));
     }
+  }
+
+  /** The refusal of an add whose `left` rows no shard has room for under maxMemoryBytes. */
+  private overBudget(caller: string, left: number): RangeError {
+    return new RangeError(
+      `${caller}: needs ${this.budget.used() + Math.ceil(left * this.bytesPerRow)} bytes of WebAssembly memory, more than its ` +
+        `limit of ${this.budget.limit} bytes (maxMemoryBytes); nothing was changed`,
+    );
   }
 
   /**

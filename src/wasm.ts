@@ -427,6 +427,20 @@ export class Arena {
     return start;
   }
 
+  /** Where the next allocation starts; `rewind` to it gives back everything allocated after. */
+  mark(): number {
+    return this.top;
+  }
+
+  /**
+   * Gives back the allocations made since `mark()` returned `mark` (a step that failed after
+   * reserving). The memory keeps its size, since WebAssembly memory cannot shrink, but the space
+   * is free again for the next allocation.
+   */
+  rewind(mark: number): void {
+    if (mark < this.top) this.top = mark;
+  }
+
   /**
    * A scratch region for temporary data, reused between calls; only valid until the next
    * `scratchFor` of the same name with a larger size.

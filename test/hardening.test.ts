@@ -172,6 +172,22 @@ describe("row 5: a rejected add reserves no memory", () => {
     expect(index.size).toBe(1000);
   });
 
+  it("an add refused by maxMemoryBytes gives back the segment it had reserved in the last shard", async () => {
+    for (const [precision, rescore] of [["binary", "int8"], ["int8", "none"], ["float32", "none"]] as const) {
+      const dims = 64;
+      const index = await Index.create({ dims, precision, rescore, ranges: calibrate(randomNormal(random, dims * 200), { dims }), maxMemoryBytes: 1 << 20 });
+      index.add({ data: randomNormal(random, dims * 1000), rows: 1000, cols: dims });
+      const queries = [randomNormal(random, dims)];
+      // 20,000 rows cannot fit: the last shard's room is reserved first, then no new shard fits the budget.
+      await rejectsUnchanged(index, queries, () => index.add({ data: randomNormal(random, dims * 20_000), rows: 20_000, cols: dims }), RangeError,
+        /index\.add: needs \d+ bytes of WebAssembly memory, more than its limit of 1048576 bytes \(maxMemoryBytes\); nothing was changed/);
+      // What fitted before the refusal still fits after it (before the fix this add was refused too).
+      index.add({ data: randomNormal(random, dims * 100), rows: 100, cols: dims });
+      expect(index.size, `${precision} → ${rescore}`).toBe(1100);
+      index.dispose();
+    }
+  });
+
   it("an array whose reading throws half way", async () => {
     const index = await filled({ precision: "float32", rescore: "none" });
     const row = new Proxy(Array.from(ROWS[0]), {
