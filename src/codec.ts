@@ -40,9 +40,14 @@ export interface Codec {
 
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
+/** Bytes of one row of `dims` values stored at `precision` (0 for none): what each codec's rowBytes is. */
+export function rowBytesOf(precision: "binary" | "int8" | "float32" | "none", dims: number): number {
+  return precision === "binary" ? Math.ceil(dims / 8) : precision === "int8" ? dims : precision === "float32" ? 4 * dims : 0;
+}
+
 /** Bit codes: `x > 0`, MSB first, compared by Hamming distance; score 1 − 2·distance/bits. */
 export function binaryCodec(dims: number): Codec {
-  const bytes = Math.ceil(dims / 8);
+  const bytes = rowBytesOf("binary", dims);
   return {
     precision: "binary",
     rowBytes: bytes,
@@ -71,7 +76,7 @@ export class Int8Codec implements Codec {
     private readonly dims: number,
     readonly ranges: Ranges,
   ) {
-    this.rowBytes = dims;
+    this.rowBytes = rowBytesOf("int8", dims);
     this.kernelDims = dims;
     this.steps = stepsOf(ranges);
     this.decoder = int8Decoder(ranges);
@@ -102,7 +107,7 @@ export class Int8Codec implements Codec {
 export function float32Codec(dims: number): Codec {
   return {
     precision: "float32",
-    rowBytes: dims * 4,
+    rowBytes: rowBytesOf("float32", dims),
     kernelDims: dims,
     queryBytes: () => align16(dims * 4),
     encodeRows(arena, ptr, matrix, first, count) {

@@ -194,8 +194,9 @@ export class Shard {
       rows.forEach((list, q) => this.score(caller, precision, dims, queries[q], encoded[q], list.map((row) => this.store.address(precision, row)), values[q]));
       return values;
     }
-    const wanted = Uint32Array.from(new Set(rows.flat())).sort(); // in file order
+    const wanted = Uint32Array.from(new Set(rows.flat())).sort(); // packed in file order
     const slot = new Map(Array.from(wanted, (row, i) => [row, i]));
+    const slotsOf = rows.map((list) => list.map((row) => slot.get(row)!)); // each candidate's place among the packed rows
     const fetched = await disk.column.fetch(caller, wanted.map((row) => disk.first + row));
     // Pack a slice at a time, so the scratch memory stays within what the shard keeps free.
     const R = disk.column.rowBytes;
@@ -203,10 +204,10 @@ export class Shard {
     for (let from = 0; from < wanted.length; from += perSlice) {
       const to = Math.min(from + perSlice, wanted.length);
       const packed = fetched.pack(caller, this.arena, from, to);
-      rows.forEach((list, q) => {
-        const picks = list.flatMap((row, j) => (slot.get(row)! >= from && slot.get(row)! < to ? [j] : []));
+      slotsOf.forEach((slots, q) => {
+        const picks = slots.flatMap((at, j) => (at >= from && at < to ? [j] : []));
         if (picks.length === 0) return;
-        const scores = this.score(caller, precision, dims, queries[q], encoded[q], picks.map((j) => packed + (slot.get(list[j])! - from) * R));
+        const scores = this.score(caller, precision, dims, queries[q], encoded[q], picks.map((j) => packed + (slots[j] - from) * R));
         picks.forEach((j, i) => (values[q][j] = scores[i]));
       });
     }

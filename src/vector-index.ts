@@ -7,7 +7,7 @@
 // return. Merging first-stage candidates across shards before rescoring gives exactly the
 // result one big shard would.
 
-import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec } from "./codec.js";
+import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec, rowBytesOf } from "./codec.js";
 import { type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
@@ -218,7 +218,7 @@ export class Index {
     this.widths = {
       ids: 4,
       binary: this.binary?.rowBytes ?? 0,
-      int8: uses("int8") ? d : 0,
+      int8: uses("int8") ? rowBytesOf("int8", d) : 0,
       float32: this.float32?.rowBytes ?? 0,
     };
     this.storeWidths = { ...this.widths };

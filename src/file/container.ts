@@ -527,7 +527,7 @@ export class ContainerReader {
     return new DiskColumn({
       source: this.source, part: `section ${JSON.stringify(tag)}`, offset: section.offset, rowBytes,
       rows: Math.floor(section.byteLength / rowBytes), blockBytes: section.blockBytes,
-      checksums: this.checksums.slice(first, first + digestCount(section.byteLength, section.blockBytes)),
+      checksums: this.checksums.subarray(first, first + digestCount(section.byteLength, section.blockBytes)), // a view: the reader stays open with the column
     });
   }
 

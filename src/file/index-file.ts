@@ -10,6 +10,7 @@
 // and are read back straight into them. This file knows the layout and its checks; the Index
 // (src/vector-index.ts) decides what goes where in memory.
 
+import { rowBytesOf } from "../codec.js";
 import { checkChoice, describe } from "../errors.js";
 import { type ContainerReader, FileFormatError, type SectionInfo, type SectionInput } from "./container.js";
 
@@ -90,9 +91,7 @@ export interface RowWidths {
  * rowWidths({ precision: "binary", rescore: "int8", storedDims: 1024 }); // { scan: 128, rescore: 1024 }
  */
 export function rowWidths(meta: Pick<IndexMeta, "precision" | "rescore" | "storedDims">): RowWidths {
-  const width = (precision: Scan | "none") =>
-    precision === "binary" ? Math.ceil(meta.storedDims / 8) : precision === "int8" ? meta.storedDims : precision === "float32" ? 4 * meta.storedDims : 0;
-  return { scan: width(meta.precision), rescore: width(meta.rescore) };
+  return { scan: rowBytesOf(meta.precision, meta.storedDims), rescore: rowBytesOf(meta.rescore, meta.storedDims) };
 }
 
 /** One shard as it is saved: its rows' columns as byte ranges of its memory, read when written. */

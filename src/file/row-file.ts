@@ -69,7 +69,12 @@ export class RowFile implements RandomAccessSource {
     } catch (error) {
       throw new Error(`${caller}: rescoreTo ${JSON.stringify(path)} could not be created: ${(error as Error).message}`, { cause: error });
     }
-    return new RowFile(fs, fd, path, rowBytes);
+    try {
+      return new RowFile(fs, fd, path, rowBytes);
+    } catch (error) {
+      fs.closeSync(fd); // its staging memory could not be made: the descriptor must not leak
+      throw error;
+    }
   }
 
   get byteLength(): number {
