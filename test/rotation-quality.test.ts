@@ -47,6 +47,13 @@ async function recallAt10(options: Omit<IndexOptions, "dims">, rescoreMultiplier
 const pca = fitRotation(fitHalf, { method: "pca" });
 const itq = fitRotation(fitHalf, { method: "itq" });
 
+/** ‖sign(x) − x‖², summed over every coordinate (sign(0) = 1, as a binary code has it). */
+function signLoss(x: Float32Array): number {
+  let loss = 0;
+  for (const value of x) loss += ((value > 0 ? 1 : -1) - value) ** 2;
+  return loss;
+}
+
 function report(name: string, recall: number): number {
   console.log(`${name}: recall@10 = ${recall.toFixed(4)}`);
   return recall;
@@ -71,11 +78,25 @@ describe("recall@10 with learned rotations on held-out MiniLM vectors (fit on 38
     expect(rotated).toBeGreaterThanOrEqual(0.93);
   });
 
-  it("ITQ at full dims, binary alone: above plain binary alone (binary → int8 ×4 reported)", async () => {
-    const plain = report("binary 384", await recallAt10({ precision: "binary", rescore: "none" }));
-    const rotated = report("ITQ binary 384", await recallAt10({ precision: "binary", rescore: "none", rotation: itq }));
+  // ITQ minimises the sign loss ‖sign(V·R) − V·R‖² over its fitting rows. Held out, what it learns
+  // on 389 rows of 384 dims carries over to the loss only a little (about 0.6% below its random
+  // start) and not measurably to recall: over seeds 1–10, numpy's replica of this split gives
+  // binary recall 0.620–0.638 (mean 0.627) against 0.628 for plain signs. So the held-out loss
+  // drop is asserted for each seed, and recall is reported, not asserted: asserting a recall gain
+  // would pass or fail with the seed.
+  it("ITQ at full dims: lowers the held-out sign loss below its random start for every seed (binary recall reported)", async () => {
+    report("binary 384", await recallAt10({ precision: "binary", rescore: "none" }));
     report("binary → int8 ×4", await recallAt10({ precision: "binary", rescore: "int8" }, 4));
-    report("ITQ binary → int8 ×4", await recallAt10({ precision: "binary", rescore: "int8", rotation: itq }, 4));
-    expect(rotated).toBeGreaterThan(plain);
-  }, 120_000);
+    const heldOut = { data: Float32Array.from(measured.flatMap((row) => Array.from(row))), rows: measured.length, cols: DIMS };
+    console.log(`sign loss held out, unrotated: ${signLoss(heldOut.data).toFixed(1)}`);
+    for (const seed of [1, 2, 3]) {
+      const fitted = seed === 1 ? itq : fitRotation(fitHalf, { method: "itq", seed });
+      const start = fitRotation(fitHalf, { method: "itq", iterations: 0, seed });
+      const [before, after] = [signLoss(start.apply(heldOut).data), signLoss(fitted.apply(heldOut).data)];
+      console.log(`seed ${seed}: sign loss held out ${before.toFixed(1)} at the random start → ${after.toFixed(1)} after ITQ`);
+      expect(after).toBeLessThan(before * 0.997);
+      report(`ITQ seed ${seed} binary 384`, await recallAt10({ precision: "binary", rescore: "none", rotation: fitted }));
+      report(`ITQ seed ${seed} binary → int8 ×4`, await recallAt10({ precision: "binary", rescore: "int8", rotation: fitted }, 4));
+    }
+  }, 180_000);
 });
