@@ -289,6 +289,31 @@ describe("corruption", async () => {
     }
   });
 
+  it("a section with bytes after its last whole row: rows of its last block verify over the whole block, and a flipped trailing byte is caught", async () => {
+    const rowBytes = 384; // RESC holds 61 rows of 384 bytes and 7 bytes more, all under its last checksum
+    const resc = layout.section("RESC")!;
+    const lastRow = () => Array.from(CONTENT[4].data.subarray(60 * rowBytes, 61 * rowBytes));
+    const file = await openContainer(goodBytes);
+    const column = file.diskColumn("RESC", rowBytes);
+    expect([column.rows, column.byteLength]).toEqual([61, 384 * 61 + 7]);
+    const fetched = await column.fetch("test", [60, 60]);
+    const out = new Uint8Array(2 * rowBytes);
+    fetched.copyTo(out);
+    expect([Array.from(out.subarray(0, rowBytes)), Array.from(out.subarray(rowBytes))]).toEqual([lastRow(), lastRow()]);
+    const streamed: number[] = [];
+    for await (const chunk of column.chunks("test", 0, 61)) streamed.push(...chunk);
+    expect(streamed).toEqual(Array.from(CONTENT[4].data.subarray(0, 61 * rowBytes)));
+    await file.close();
+
+    const bad = goodBytes.slice();
+    bad[resc.offset + 61 * rowBytes + 3] ^= 0x01; // a trailing byte, in no row
+    const damaged = await openContainer(bad, { name: "trailing.qv" });
+    await expect(damaged.readRows("RESC", rowBytes, [60])).rejects.toThrow(/trailing\.qv": section "RESC" block 5: checksum mismatch/);
+    await expect(damaged.diskColumn("RESC", rowBytes).fetch("test", [60])).rejects.toThrow(/section "RESC" block 5: checksum mismatch/);
+    expect(Array.from(await damaged.readRows("RESC", rowBytes, [0]))).toEqual(Array.from(CONTENT[4].data.subarray(0, rowBytes)));
+    await damaged.close();
+  });
+
   it("a corrupt block read on demand from disk rejects that read only; other blocks and later reads still work", async () => {
     const path = join(folder, "disk.qv");
     writeFileSync(path, goodBytes);

@@ -36,8 +36,6 @@ const SEED = 0n;
 const CRITICAL = 1;
 /** Bytes read and hashed per step when a whole section is read or verified. */
 const PIECE_BYTES = 1 << 20;
-/** Most bytes of consecutive blocks fetched in one read by readRows. */
-const RUN_BYTES = 1 << 20;
 
 /** One section of a container as its table describes it. */
 export interface SectionInfo {
@@ -526,7 +524,7 @@ export class ContainerReader {
     const first = this.plan.firstDigest[i];
     return new DiskColumn({
       source: this.source, part: `section ${JSON.stringify(tag)}`, offset: section.offset, rowBytes,
-      rows: Math.floor(section.byteLength / rowBytes), blockBytes: section.blockBytes,
+      rows: Math.floor(section.byteLength / rowBytes), byteLength: section.byteLength, blockBytes: section.blockBytes,
       checksums: this.checksums.subarray(first, first + digestCount(section.byteLength, section.blockBytes)), // a view: the reader stays open with the column
     });
   }
@@ -588,50 +586,7 @@ export class ContainerReader {
     if (!(out instanceof Uint8Array) || out.length !== rows.length * rowBytes) {
       throw new RangeError(`${name}: target must be a Uint8Array of ${rows.length * rowBytes} bytes, got ${describe(target)}`);
     }
-    const B = section.blockBytes;
-    const needed = new Set<number>();
-    for (let r = 0; r < rows.length; r++) {
-      const start = rows[r] * rowBytes;
-      for (let block = Math.floor(start / B); block <= Math.floor((start + rowBytes - 1) / B); block++) needed.add(block);
-    }
-    const blocks = [...needed].sort((a, b) => a - b);
-    // Runs of consecutive blocks, each fetched with one read.
-    const runs: Array<{ first: number; count: number }> = [];
-    for (const block of blocks) {
-      const last = runs[runs.length - 1];
-      if (last !== undefined && last.first + last.count === block && (last.count + 1) * B <= RUN_BYTES) last.count++;
-      else runs.push({ first: block, count: 1 });
-    }
-    const fetched = await Promise.all(runs.map(async (run) => {
-      const start = run.first * B;
-      const bytes = await this.source.read(section.offset + start, Math.min(run.count * B, section.byteLength - start)).catch((error: unknown) => {
-        if (error instanceof RangeError) throw new FileFormatError(this.caller, this.name, `section ${JSON.stringify(tag)}`, `could not be read: ${error.message}`);
-        throw error;
-      });
-      this.verify(i, run.first, bytes);
-      return { start, bytes };
-    }));
-    // Copy each row out of the runs that hold it (every block it touches was fetched).
-    const starts = fetched.map((f) => f.start);
-    for (let r = 0; r < rows.length; r++) {
-      let start = rows[r] * rowBytes;
-      let done = 0;
-      while (done < rowBytes) {
-        let lo = 0;
-        let hi = starts.length - 1;
-        while (lo < hi) {
-          const mid = (lo + hi + 1) >> 1;
-          if (starts[mid] <= start) lo = mid;
-          else hi = mid - 1;
-        }
-        const run = fetched[lo];
-        const from = start - run.start;
-        const take = Math.min(rowBytes - done, run.bytes.length - from);
-        out.set(run.bytes.subarray(from, from + take), r * rowBytes + done);
-        done += take;
-        start += take;
-      }
-    }
+    (await this.diskColumn(tag, rowBytes).fetch(this.caller, rows)).copyTo(out);
     return out;
   }
 

@@ -24,6 +24,11 @@ export interface DiskColumnSpec {
   rows: number;
   /** Checksum granularity: block j covers column bytes [j·B, (j+1)·B); the last may be shorter. */
   blockBytes: number;
+  /**
+   * Bytes the blocks cover, when a fixed section holds more than rows · rowBytes (bytes after its
+   * last whole row, which its last checksum covers too). A growing column leaves it out.
+   */
+  byteLength?: number;
   /** xxh64 (seed 0) of each block, ⌈rows · rowBytes / blockBytes⌉ of them (more may follow, unused). */
   checksums: BigUint64Array;
 }
@@ -50,6 +55,7 @@ export class DiskColumn {
   rows: number;
   /** One xxh64 per block; a growing column replaces it as it appends. */
   checksums: BigUint64Array;
+  private readonly fixedLength: number | undefined;
 
   constructor(spec: DiskColumnSpec) {
     this.source = spec.source;
@@ -59,9 +65,15 @@ export class DiskColumn {
     this.blockBytes = spec.blockBytes;
     this.rows = spec.rows;
     this.checksums = spec.checksums;
-    if (this.checksums.length < Math.ceil((this.rows * this.rowBytes) / this.blockBytes)) {
+    this.fixedLength = spec.byteLength;
+    if (this.checksums.length < Math.ceil(this.byteLength / this.blockBytes)) {
       throw new RangeError(`DiskColumn: ${this.part} has ${this.rows} rows of ${this.rowBytes} bytes but only ${this.checksums.length} block checksums of ${this.blockBytes} bytes`);
     }
+  }
+
+  /** Bytes the column's blocks cover: its rows, and any bytes after them up to the section's end. */
+  get byteLength(): number {
+    return this.fixedLength ?? this.rows * this.rowBytes;
   }
 
   /** Bytes of memory this column keeps: its block checksums. */
@@ -70,7 +82,7 @@ export class DiskColumn {
   }
 
   /**
-   * Reads `rows` (distinct row numbers, any order) and verifies every block they touch; `pack`
+   * Reads `rows` (row numbers in any order, repeats allowed) and verifies every block they touch; `pack`
    * then copies them into WebAssembly memory, as many at a time as the caller has room for.
    *
    * @param caller the API entry point named in errors.
@@ -81,7 +93,7 @@ export class DiskColumn {
    */
   async fetch(caller: string, rows: ArrayLike<number>): Promise<FetchedRows> {
     const { rowBytes: R, blockBytes: B } = this;
-    const length = this.rows * R;
+    const length = this.byteLength;
     for (let i = 0; i < rows.length; i++) {
       if (!(rows[i] >= 0 && rows[i] < this.rows)) throw new RangeError(`${caller}: row ${rows[i]} is outside ${this.part}'s ${this.rows} rows`);
     }
@@ -146,10 +158,11 @@ export class DiskColumn {
   async *chunks(caller: string, first: number, count: number): AsyncGenerator<Uint8Array> {
     const { rowBytes: R, blockBytes: B } = this;
     const end = (first + count) * R;
+    const length = this.byteLength;
     const piece = Math.max(B, Math.floor(RUN_BYTES / B) * B);
     for (let at = Math.floor((first * R) / B) * B; at < end; at += piece) {
       const firstBlock = at / B;
-      const bytes = Math.min(piece, this.rows * R - at);
+      const bytes = Math.min(piece, length - at);
       const staging = new Uint8Array(bytes);
       await this.source.readInto(this.offset + at, staging).catch((error: unknown) => {
         throw this.unreadable(caller, firstBlock, error);
@@ -204,16 +217,24 @@ export class FetchedRows {
    * @returns the address of the packed rows.
    */
   pack(caller: string, arena: Arena, from: number, to: number): number {
+    const packed = arena.scratchFor(caller, "diskRows", Math.max(64, (to - from) * this.rowBytes));
+    this.copy(arena.u8, packed, from, to);
+    return packed;
+  }
+
+  /** All the rows, back to back in the order they were asked for, into `target` at `at`. */
+  copyTo(target: Uint8Array, at = 0): void {
+    this.copy(target, at, 0, this.rows.length);
+  }
+
+  private copy(target: Uint8Array, at: number, from: number, to: number): void {
     const { rowBytes: R, blockBytes: B } = this;
-    const packed = arena.scratchFor(caller, "diskRows", Math.max(64, (to - from) * R));
-    const u8 = arena.u8;
     for (let i = from; i < to; i++) {
       const start = this.rows[i] * R;
       const block = Math.floor(start / B);
-      const at = indexOf(this.blocks, block) * B + (start - block * B);
-      u8.set(this.staging.subarray(at, at + R), packed + (i - from) * R);
+      const offset = indexOf(this.blocks, block) * B + (start - block * B);
+      target.set(this.staging.subarray(offset, offset + R), at + (i - from) * R);
     }
-    return packed;
   }
 }
 
