@@ -3,14 +3,15 @@
 // "nothing changed" (test/unchanged.ts) for rejected calls — and size and memoryBytes after each.
 //
 // The operations are one table, OPERATIONS: an entry is a name and an arbitrary of commands that
-// know what to expect from the model (save and load join it when they exist).
+// know what to expect from the model. save/load replaces the index with its reloaded copy, so the
+// operations after it run on a loaded index.
 // Seeds and run counts: test/property.ts.
 
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { calibrate, Index, type IndexOptions, type Ranges, ready, truncate } from "../src/index.js";
+import { calibrate, FileFormatError, Index, type IndexOptions, type Ranges, ready, truncate } from "../src/index.js";
 import { type BruteForceConfig, bruteForceSearch } from "./brute-force.js";
-import { randomNormal, rng, SEARCH_CONFIGS } from "./helpers.js";
+import { randomNormal, rng, saveToBytes, SEARCH_CONFIGS } from "./helpers.js";
 import { checkProperty, propertyTimeout } from "./property.js";
 import { failureOf, observe } from "./unchanged.js";
 
@@ -48,9 +49,10 @@ interface Real {
 type Command = fc.AsyncCommand<Model, Real>;
 
 /** An expected outcome: success, or a rejection of this type with a message like this. */
-type Expected = { ok: true } | { ok: false; type: ErrorConstructor; message: RegExp };
+type ErrorType = new (...args: never[]) => Error;
+type Expected = { ok: true } | { ok: false; type: ErrorType; message: RegExp };
 const ok: Expected = { ok: true };
-const fails = (type: ErrorConstructor, message: RegExp): Expected => ({ ok: false, type, message });
+const fails = (type: ErrorType, message: RegExp): Expected => ({ ok: false, type, message });
 
 // ---- arbitraries ---------------------------------------------------------------------------
 
@@ -197,27 +199,30 @@ function addOperation(setup: Setup): fc.Arbitrary<Command> {
       async run(model, real) {
         // Exact copies of stored rows make real ties at every precision.
         const batch = rows.map((row, i) => (copies[i] !== undefined && model.rows.length > 0 ? model.rows[copies[i]! % model.rows.length].slice() : row));
-        const explicit = ids?.slice(0, batch.length);
-        const expected = expectAdd(model, batch, explicit);
-        const { vectors } = present(batch, dims, shape);
-        const outcomes = setup.tight && expected.ok ? [expected, fails(RangeError, /index\.add: needs \d+ bytes of WebAssembly memory.*nothing was changed/)] : expected;
-        const returned = await expectOutcome(model, real, outcomes, () => {
-          const out = real.index.add(vectors as never, explicit);
-          scribble(vectors); // after the call: the index must hold its own copy
-          return out;
-        });
-        if (returned !== undefined) {
-          const newIds = explicit ?? Array.from({ length: batch.length }, (_, i) => nextId(model) + i);
-          expect(Array.from(returned)).toEqual(newIds);
-          model.ranges ??= autoRanges(model, batch);
-          model.rows.push(...batch);
-          model.ids.push(...newIds);
-          newIds.forEach((id) => model.idSet.add(id));
-          model.largestId = Math.max(model.largestId, ...newIds);
-        }
+        await addChecked(model, real, batch, ids?.slice(0, batch.length), shape);
         checkInvariants(model, real);
       },
     }));
+}
+
+/** index.add of `batch` presented as `shape`: its outcome checked against the model, which is updated when it succeeds. */
+async function addChecked(model: Model, real: Real, batch: Float32Array[], explicit: number[] | undefined, shape: Shape): Promise<void> {
+  const expected = expectAdd(model, batch, explicit);
+  const { vectors } = present(batch, model.setup.options.dims, shape);
+  const outcomes = model.setup.tight && expected.ok ? [expected, fails(RangeError, /index\.add: needs \d+ bytes of WebAssembly memory.*nothing was changed/)] : expected;
+  const returned = await expectOutcome(model, real, outcomes, () => {
+    const out = real.index.add(vectors as never, explicit);
+    scribble(vectors); // after the call: the index must hold its own copy
+    return out;
+  });
+  if (returned === undefined) return;
+  const newIds = explicit ?? Array.from({ length: batch.length }, (_, i) => nextId(model) + i);
+  expect(Array.from(returned)).toEqual(newIds);
+  model.ranges ??= autoRanges(model, batch);
+  model.rows.push(...batch);
+  model.ids.push(...newIds);
+  newIds.forEach((id) => model.idSet.add(id));
+  model.largestId = Math.max(model.largestId, ...newIds);
 }
 
 const nextId = (model: Model) => model.largestId + 1;
@@ -456,6 +461,113 @@ function filteredSearchOperation(setup: Setup): fc.Arbitrary<Command> {
     }));
 }
 
+// ---- save and load -------------------------------------------------------------------------
+
+const SOURCES = ["Uint8Array", "ArrayBuffer", "Blob", "ReadableStream"] as const;
+
+/** A saved file's bytes in the form Index.load is handed them. */
+function sourceOf(bytes: Uint8Array, kind: (typeof SOURCES)[number]): Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> {
+  switch (kind) {
+    case "Uint8Array": return bytes.slice();
+    case "ArrayBuffer": return bytes.slice().buffer;
+    case "Blob": return new Blob([bytes.slice()]);
+    case "ReadableStream": return new Blob([bytes.slice()]).stream();
+  }
+}
+
+/** A loaded index holds the saved model's ids and answers `query` as the oracle does over its rows. */
+async function expectLoaded(saved: Model, loaded: Index, query: Float32Array, k: number): Promise<void> {
+  expect(loaded.size).toBe(saved.rows.length);
+  for (const id of saved.ids) expect(loaded.has(id), `id ${id}`).toBe(true);
+  if (unnormalizable(saved.setup, [query]) !== undefined) return;
+  expect(plain(await loaded.search(query, { k, rescoreMultiplier: 2 }))).toEqual(expectedResult(saved, query, k, 2));
+}
+
+/**
+ * save, then Index.load from any source: the loaded index holds what the model held when save was
+ * called and answers as the oracle says, also when its rescoring rows stay in the file
+ * (rescoreFrom "disk"). Rows added while the save is writing must not reach the file. The loaded
+ * index then carries on in the saved one's place, so the operations after this one (adds with
+ * default ids, removals, auto-calibration, the memory ceiling) run on a loaded index.
+ */
+function saveLoadOperation(setup: Setup): fc.Arbitrary<Command> {
+  const dims = setup.options.dims;
+  return fc
+    .record({
+      source: fc.constantFrom(...SOURCES),
+      query: vector(dims),
+      k: fc.integer({ min: 1, max: 40 }),
+      addedWhileSaving: fc.option(fc.array(vector(dims), { minLength: 1, maxLength: 6 }), { nil: undefined, freq: 3 }),
+    })
+    .map(({ source, query, k, addedWhileSaving }): Command => ({
+      check: () => true,
+      toString: () => `save → load(${source})${addedWhileSaving ? `, ${addedWhileSaving.length} rows added while saving` : ""}`,
+      async run(model, real) {
+        const saved: Model = { ...model, rows: model.rows.slice(), ids: model.ids.slice() };
+        const saving = saveToBytes(real.index); // calls save at once
+        if (addedWhileSaving !== undefined) await addChecked(model, real, addedWhileSaving, undefined, "rows");
+        const bytes = await saving;
+
+        const loaded = await Index.load(sourceOf(bytes, source));
+        await expectLoaded(saved, loaded, query, k);
+        if (setup.options.rescore !== "none") {
+          const onDisk = await Index.load(new Blob([bytes.slice()]), { rescoreFrom: "disk" });
+          try {
+            await expectLoaded(saved, onDisk, query, k);
+          } finally {
+            onDisk.dispose();
+          }
+        }
+        if (model.rows.length === saved.rows.length) {
+          real.index.dispose();
+          real.index = loaded;
+          model.memoryBytes = loaded.memoryBytes; // a loaded index's segments are sized to its rows
+        } else {
+          loaded.dispose(); // the model has moved past the file
+        }
+        checkInvariants(model, real);
+      },
+    }));
+}
+
+/** save and load with a wrong target, source or options, or a damaged file: rejected, naming the cause; the index is unchanged. */
+function badPersistenceOperation(): fc.Arbitrary<Command> {
+  const damaged = fails(FileFormatError, /^Index\.load: "bytes": /);
+  /** Index.load that disposes what it wrongly loads (the outcome check then fails). */
+  const load = (...args: Parameters<typeof Index.load>) => Index.load(...args).then((index) => (index.dispose(), index));
+  const kinds: Array<[string, (bytes: Uint8Array, at: number) => { call: (index: Index) => Promise<unknown>; expected: Expected }]> = [
+    ["a bit flipped", (bytes, at) => {
+      const bad = bytes.slice();
+      bad[at % bad.length] ^= 1 << (at % 8);
+      return { call: () => load(bad), expected: damaged };
+    }],
+    ["truncated", (bytes, at) => ({ call: () => load(bytes.slice(0, at % bytes.length)), expected: damaged })],
+    ["an unknown load option", (bytes) => ({
+      call: () => load(bytes, { rescoreForm: "disk" } as never), expected: fails(TypeError, /^Index\.load: options has an unknown key "rescoreForm"; did you mean "rescoreFrom"\?/),
+    })],
+    ["threads 0", (bytes) => ({ call: () => load(bytes, { threads: 0 }), expected: fails(RangeError, /^Index\.load: threads .*got 0/) })],
+    ["rescoreFrom disk from a stream", (bytes) => ({
+      call: () => load(new Blob([bytes.slice()]).stream(), { rescoreFrom: "disk" }), expected: fails(TypeError, /^Index\.load: rescoreFrom "disk" .* a ReadableStream cannot be read again/),
+    })],
+    ["a number as source", () => ({ call: () => load(42 as never), expected: fails(TypeError, /^Index\.load: source must be a file path, Uint8Array, ArrayBuffer, Blob or ReadableStream, got 42/) })],
+    ["save to a number", () => ({ call: (index) => index.save(42 as never), expected: fails(TypeError, /^index\.save: target must be a file path or a WritableStream.*, got 42/) })],
+    ["save to a stream that fails", () => ({
+      call: (index) => index.save(new WritableStream({ write: () => Promise.reject(new Error("disk full")) })), expected: fails(Error, /disk full/),
+    })],
+  ];
+  return fc
+    .record({ kind: fc.integer({ min: 0, max: kinds.length - 1 }), at: fc.nat() })
+    .map(({ kind, at }): Command => ({
+      check: () => true,
+      toString: () => `save/load(${kinds[kind][0]})`,
+      async run(model, real) {
+        const { call, expected } = kinds[kind][1](await saveToBytes(real.index), at);
+        await expectOutcome(model, real, expected, () => call(real.index));
+        checkInvariants(model, real);
+      },
+    }));
+}
+
 /** compact: same results afterwards; memory may shrink (the one operation allowed to). */
 function compactOperation(): fc.Arbitrary<Command> {
   return fc.constant<Command>({
@@ -471,9 +583,9 @@ function compactOperation(): fc.Arbitrary<Command> {
 }
 
 /**
- * The operations, each with its weight among the random choices. A new Index operation
- * (remove, upsert, save/load) is one more entry: an arbitrary of commands that predict their
- * outcome from the model, update it, and call checkInvariants.
+ * The operations, each with its weight among the random choices. A new Index operation is one
+ * more entry: an arbitrary of commands that predict their outcome from the model, update it, and
+ * call checkInvariants.
  */
 const OPERATIONS: Array<{ name: string; weight: number; commands: (setup: Setup) => fc.Arbitrary<Command> }> = [
   { name: "add", weight: 4, commands: addOperation },
@@ -485,6 +597,8 @@ const OPERATIONS: Array<{ name: string; weight: number; commands: (setup: Setup)
   { name: "upsert", weight: 2, commands: upsertOperation },
   { name: "search (filtered)", weight: 2, commands: filteredSearchOperation },
   { name: "compact", weight: 1, commands: compactOperation },
+  { name: "save → load", weight: 1, commands: saveLoadOperation },
+  { name: "save/load (invalid)", weight: 1, commands: badPersistenceOperation },
 ];
 
 const scenario = setupArbitrary.chain((setup) =>
@@ -498,12 +612,12 @@ describe("Index: random operation sequences agree with the model", () => {
   it(`every result equals brute force; every rejection names its cause and changes nothing`, async () => {
     await checkProperty(
       fc.asyncProperty(scenario, async ([setup, commands]) => {
-        const index = await Index.create(setup.options);
+        const real: Real = { index: await Index.create(setup.options) };
         try {
-          const model: Model = { setup, rows: [], ids: [], idSet: new Set(), largestId: -1, ranges: setup.options.ranges as Ranges | undefined, memoryBytes: index.memoryBytes };
-          await fc.asyncModelRun(() => ({ model, real: { index } }), commands);
+          const model: Model = { setup, rows: [], ids: [], idSet: new Set(), largestId: -1, ranges: setup.options.ranges as Ranges | undefined, memoryBytes: real.index.memoryBytes };
+          await fc.asyncModelRun(() => ({ model, real }), commands);
         } finally {
-          index.dispose();
+          real.index.dispose(); // the last one loaded, if save → load ran
         }
       }),
       CI_RUNS,
