@@ -11,7 +11,8 @@
 //                                    metric, queries, rows, heaps, and the row filter (a bitmap,
 //                                    or a list of rows). The _topk and _topk_batch kernels are
 //                                    this scan with a descriptor of their arguments.
-//   matmul_f32(a, b, rows, inner, cols, out)  out = a · b, row-major float32 (matmul.ts)
+//   matmul_f32(a, b, rows, inner, cols, out, panels)  out = a · b, row-major float32 (matmul.ts);
+//     panels: scratch of matmul_f32_panel_bytes(inner, cols) bytes
 //   matmul_f64(a, b, rows, inner, cols, out)  the same in float64 (matmul.ts)
 //   transpose_f32(a, rows, cols, out)  out = aᵀ, float32 (matmul.ts)
 //   tridiagonalize_f64, accumulate_reflections_f64, implicit_ql_f64: symmetric eigendecomposition
@@ -29,7 +30,7 @@ import {
 } from "./scan";
 
 import { MAX_REGISTER_BLOCKS } from "./hamming";
-import { matmulF32 } from "./matmul";
+import { matmulF32, matmulPanelBytes } from "./matmul";
 
 export { HEAP_HEADER } from "./topk";
 export { DESC_BYTES } from "./scan";
@@ -211,8 +212,12 @@ export function dot_f32_topk_batch(
 // the checksum of the file format, hashed incrementally in a 96-byte state (checksum.ts).
 export { XXH64_STATE_BYTES, xxh64_blocks, xxh64_digest, xxh64_reset, xxh64_update } from "./checksum";
 
-export function matmul_f32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize): void {
-  matmulF32(a, b, rows, inner, cols, out);
+export function matmul_f32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize, panels: usize): void {
+  matmulF32(a, b, rows, inner, cols, out, panels);
+}
+
+export function matmul_f32_panel_bytes(inner: i32, cols: i32): usize {
+  return matmulPanelBytes(inner, cols);
 }
 
 export { matmulF64 as matmul_f64, transposeF32 as transpose_f32 } from "./matmul";

@@ -7,6 +7,13 @@
 // 4 rows × 8 columns (eight f32x4 accumulators), then 4-column and single-column strips for the
 // last cols % 8 columns, then one row at a time for the last rows % 4 rows.
 //
+// Packing: for each k block, b's first cols − cols % 8 columns are copied into `panels` (caller
+// scratch of matmulPanelBytes), panel j holding columns 8j … 8j + 7 of the block's rows back to
+// back (32 bytes a row). A tile then reads its b values from one contiguous 8 KiB panel that stays
+// in L1, instead of 32 bytes from each of 256 rows a row stride apart (at 1024 columns that stride
+// is 4 KiB, so those rows also collide in the same L1 sets). Rows are taken ROW_BLOCK at a time, so
+// their slice of a stays in L2 while every panel passes over it. Neither changes any sum.
+//
 // Summation order: every output element is its own sequential sum over k = 0 … inner − 1,
 //   out[r][c] = ((0 + a[r][0]·b[0][c]) + a[r][1]·b[1][c]) + …
 // each product rounded to f32 before its add (f32x4.mul then f32x4.add: no fusing, in the relaxed
@@ -16,11 +23,21 @@
 // `matmul_f32` in src/reference.ts. The blocking keeps the b rows of one k block in cache while
 // every row tile passes over them.
 
-/** k values per pass: 256 rows of b (1 MiB at 1024 columns) stay in L2 across row tiles. */
+/** k values per pass: the block's panels of b (1 MiB at 1024 columns) stay in L2 across row blocks. */
 const INNER_BLOCK: i32 = 256;
+/** Rows per pass over a k block's panels: their a values (128 KiB) stay in L2 meanwhile. */
+const ROW_BLOCK: i32 = 128;
 
-/** Four rows × eight columns of out, k from k0 to k1 (exclusive), continuing sums in out when k0 > 0. */
-@inline function tile4x8(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
+/** Bytes of the `panels` scratch that matmulF32 needs: one k block of b's whole 8-column panels. */
+export function matmulPanelBytes(inner: i32, cols: i32): usize {
+  return (<usize>min(inner, INNER_BLOCK) * <usize>(cols & ~7)) << 2;
+}
+
+/**
+ * Four rows × eight columns of out, k from k0 to k1 (exclusive), continuing sums in out when k0 > 0.
+ * `bk` is b's row k0 at column c; `bStep` the bytes from one b row to the next (32 in a panel).
+ */
+@inline function tile4x8(a: usize, bk: usize, bStep: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
   const aRow = <usize>inner << 2;
   const oRow = <usize>cols << 2;
   const a0 = a + ((<usize>r * <usize>inner) << 2);
@@ -43,7 +60,6 @@ const INNER_BLOCK: i32 = 256;
     acc30_f32x4 = v128.load(o0 + 3 * oRow);
     acc31_f32x4 = v128.load(o0 + 3 * oRow, 16);
   }
-  let bk = b + ((<usize>k0 * <usize>cols + <usize>c) << 2);
   for (let k = k0; k < k1; k++) {
     const b0_f32x4 = v128.load(bk);
     const b1_f32x4 = v128.load(bk, 16);
@@ -60,7 +76,7 @@ const INNER_BLOCK: i32 = 256;
     acc21_f32x4 = f32x4.add(acc21_f32x4, f32x4.mul(x2_f32x4, b1_f32x4));
     acc30_f32x4 = f32x4.add(acc30_f32x4, f32x4.mul(x3_f32x4, b0_f32x4));
     acc31_f32x4 = f32x4.add(acc31_f32x4, f32x4.mul(x3_f32x4, b1_f32x4));
-    bk += oRow;
+    bk += bStep;
   }
   v128.store(o0, acc00_f32x4);
   v128.store(o0, acc01_f32x4, 16);
@@ -72,15 +88,14 @@ const INNER_BLOCK: i32 = 256;
   v128.store(o0 + 3 * oRow, acc31_f32x4, 16);
 }
 
-/** One row × four columns of out, k from k0 to k1, continuing sums in out when k0 > 0. */
-@inline function strip1x4(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
+/** One row × four columns of out, k from k0 to k1, continuing sums in out when k0 > 0; `bk`, `bStep` as tile4x8. */
+@inline function strip1x4(a: usize, bk: usize, bStep: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
   const ar = a + ((<usize>r * <usize>inner) << 2);
   const o = out + ((<usize>r * <usize>cols + <usize>c) << 2);
   let acc_f32x4 = k0 > 0 ? v128.load(o) : f32x4.splat(0);
-  let bk = b + ((<usize>k0 * <usize>cols + <usize>c) << 2);
   for (let k = k0; k < k1; k++) {
     acc_f32x4 = f32x4.add(acc_f32x4, f32x4.mul(f32x4.splat(load<f32>(ar + (<usize>k << 2))), v128.load(bk)));
-    bk += <usize>cols << 2;
+    bk += bStep;
   }
   v128.store(o, acc_f32x4);
 }
@@ -98,32 +113,48 @@ const INNER_BLOCK: i32 = 256;
   store<f32>(o, acc);
 }
 
-/** Columns `c` onward of row `r` that the 4 × 8 tiles do not cover: 4-wide strips, then single columns. */
+/** Columns `c` onward of row `r`, read from b itself (the last cols % 8): 4-wide strips, then single columns. */
 @inline function rowTail(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
-  for (; c + 4 <= cols; c += 4) strip1x4(a, b, out, r, c, inner, cols, k0, k1);
+  const bRow = <usize>cols << 2;
+  for (; c + 4 <= cols; c += 4) strip1x4(a, b + ((<usize>k0 * <usize>cols + <usize>c) << 2), bRow, out, r, c, inner, cols, k0, k1);
   for (; c < cols; c++) single(a, b, out, r, c, inner, cols, k0, k1);
 }
 
-export function matmulF32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize): void {
+/** Copies rows k0 … k1 − 1 of b's first `panelCols` columns into 8-column panels (see Packing). */
+@inline function packPanels(b: usize, cols: i32, panelCols: i32, k0: i32, k1: i32, panels: usize): void {
+  const depth = <usize>(k1 - k0);
+  for (let c: i32 = 0; c < panelCols; c += 8) {
+    const panel = panels + ((<usize>c * depth) << 2);
+    let from = b + ((<usize>k0 * <usize>cols + <usize>c) << 2);
+    for (let k: usize = 0; k < depth; k++) {
+      v128.store(panel + (k << 5), v128.load(from));
+      v128.store(panel + (k << 5), v128.load(from, 16), 16);
+      from += <usize>cols << 2;
+    }
+  }
+}
+
+export function matmulF32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize, panels: usize): void {
   if (inner <= 0) {
     memory.fill(out, 0, (<usize>rows * <usize>cols) << 2);
     return;
   }
+  const panelCols = cols & ~7;
   for (let k0: i32 = 0; k0 < inner; k0 += INNER_BLOCK) {
     const k1 = min(inner, k0 + INNER_BLOCK);
-    let r: i32 = 0;
-    for (; r + 4 <= rows; r += 4) {
-      let c: i32 = 0;
-      for (; c + 8 <= cols; c += 8) tile4x8(a, b, out, r, c, inner, cols, k0, k1);
-      for (let j: i32 = 0; j < 4; j++) rowTail(a, b, out, r + j, c, inner, cols, k0, k1);
-    }
-    for (; r < rows; r++) {
-      let c: i32 = 0;
-      for (; c + 8 <= cols; c += 8) {
-        strip1x4(a, b, out, r, c, inner, cols, k0, k1);
-        strip1x4(a, b, out, r, c + 4, inner, cols, k0, k1);
+    packPanels(b, cols, panelCols, k0, k1, panels);
+    for (let r0: i32 = 0; r0 < rows; r0 += ROW_BLOCK) {
+      const r1 = min(rows, r0 + ROW_BLOCK);
+      for (let c: i32 = 0; c < panelCols; c += 8) {
+        const panel = panels + ((<usize>c * <usize>(k1 - k0)) << 2);
+        let r = r0;
+        for (; r + 4 <= r1; r += 4) tile4x8(a, panel, 32, out, r, c, inner, cols, k0, k1);
+        for (; r < r1; r++) {
+          strip1x4(a, panel, 32, out, r, c, inner, cols, k0, k1);
+          strip1x4(a, panel + 16, 32, out, r, c + 4, inner, cols, k0, k1);
+        }
       }
-      rowTail(a, b, out, r, c, inner, cols, k0, k1);
+      for (let r = r0; r < r1; r++) rowTail(a, b, out, r, panelCols, inner, cols, k0, k1);
     }
   }
 }

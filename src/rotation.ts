@@ -56,7 +56,7 @@ function matmul(caller: string, arena: Arena, a: Float32Array, b: Float32Array, 
   const outPtr = arena.scratchFor(caller, "out", rows * cols * 4);
   arena.f32.set(a, aPtr >> 2);
   arena.f32.set(b, bPtr >> 2);
-  arena.kernels.matmul_f32(aPtr, bPtr, rows, inner, cols, outPtr);
+  arena.matmulF32(caller, aPtr, bPtr, rows, inner, cols, outPtr);
   return arena.f32.slice(outPtr >> 2, (outPtr >> 2) + rows * cols);
 }
 
@@ -166,9 +166,10 @@ function secondMoment(caller: string, arena: Arena, x: Matrix): Float64Array {
   const out = new Float64Array(cols * cols);
   for (let j0 = 0; j0 < cols; j0 += MOMENT_BLOCK) {
     const width = Math.min(MOMENT_BLOCK, cols - j0);
-    const f32 = arena.f32;
-    for (let r = 0, to = blockPtr >>> 2; r < rows; r++) for (let j = 0, from = r * cols + j0; j < width; j++) f32[to++] = x.data[from + j];
-    arena.kernels.matmul_f32(transposedPtr + j0 * rows * 4, blockPtr, cols - j0, rows, width, productPtr);
+    const block = arena.f32;
+    for (let r = 0, to = blockPtr >>> 2; r < rows; r++) for (let j = 0, from = r * cols + j0; j < width; j++) block[to++] = x.data[from + j];
+    arena.matmulF32(caller, transposedPtr + j0 * rows * 4, blockPtr, cols - j0, rows, width, productPtr);
+    const f32 = arena.f32; // after the product, which may grow the memory
     for (let i = j0; i < cols; i++) {
       const from = (productPtr >>> 2) + (i - j0) * width;
       for (let j = 0; j < width && j0 + j <= i; j++) out[i * cols + j0 + j] = f32[from + j] / rows;
@@ -213,7 +214,7 @@ export function iterativeQuantization(
   const columns = new Float64Array(c * c); // (VᵀB)ᵀ: row j is column j of VᵀB
   for (let t = 0; t < iterations; t++) {
     arena.f32.set(rotation, rPtr >>> 2);
-    arena.kernels.matmul_f32(vPtr, rPtr, rows, c, c, uPtr);
+    arena.matmulF32(caller, vPtr, rPtr, rows, c, c, uPtr);
     const f32 = arena.f32;
     let flips = 0;
     let loss = 0;
@@ -229,7 +230,7 @@ export function iterativeQuantization(
     onIteration?.(loss);
     if (flips === 0) break;
     if (t === 0 || flips > flipped.length) {
-      arena.kernels.matmul_f32(vtPtr, bPtr, c, rows, c, cPtr);
+      arena.matmulF32(caller, vtPtr, bPtr, c, rows, c, cPtr);
       columns.set(transposeF32(arena.f32.subarray(cPtr >>> 2, (cPtr >>> 2) + c * c), c, c));
     } else {
       for (let f = 0; f < flips; f++) {
@@ -450,7 +451,7 @@ export class Rotation {
     for (let start = 0; start < x.rows; start += block) {
       const rows = Math.min(block, x.rows - start);
       arena.f32.set(x.data.subarray(start * this.inputDims, (start + rows) * this.inputDims), inPtr >> 2);
-      arena.kernels.matmul_f32(inPtr, this.matrixPtr, rows, this.inputDims, this.outputDims, outPtr);
+      arena.matmulF32(caller, inPtr, this.matrixPtr, rows, this.inputDims, this.outputDims, outPtr);
       out.set(arena.f32.subarray(outPtr >> 2, (outPtr >> 2) + rows * this.outputDims), start * this.outputDims);
     }
     return { data: out, rows: x.rows, cols: this.outputDims };

@@ -38,7 +38,8 @@ export interface KernelExports {
   xxh64_update(state: number, ptr: number, bytes: number): void;
   xxh64_digest(state: number): bigint;
   xxh64_blocks(state: number, data: number, bytes: number, blockBytes: number, seed: bigint, out: number): void;
-  matmul_f32(a: number, b: number, rows: number, inner: number, cols: number, out: number): void;
+  matmul_f32(a: number, b: number, rows: number, inner: number, cols: number, out: number, panels: number): void;
+  matmul_f32_panel_bytes(inner: number, cols: number): number;
   pack_bits_f32(src: number, rows: number, dims: number, out: number, flip: number): void;
   quantize_u8_f32(src: number, rows: number, dims: number, mins: number, steps: number, out: number, flip: number): void;
   find_nonfinite_f32(src: number, count: number): number;
@@ -439,6 +440,16 @@ export class Arena {
    */
   rewind(mark: number): void {
     if (mark < this.top) this.top = mark;
+  }
+
+  /**
+   * out = a · b (row-major float32, addresses in this memory) by the matmul_f32 kernel, with the
+   * scratch its packed panels of b need. That scratch may grow the memory: take typed-array views
+   * of it after this call.
+   */
+  matmulF32(caller: string, a: number, b: number, rows: number, inner: number, cols: number, out: number): void {
+    const panels = this.scratchFor(caller, "matmul panels", this.kernels.matmul_f32_panel_bytes(inner, cols));
+    this.kernels.matmul_f32(a, b, rows, inner, cols, out, panels);
   }
 
   /**

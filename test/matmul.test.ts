@@ -1,6 +1,7 @@
 // matmul_f32 (the rotation kernel) against its scalar reference in src/reference.ts: every tile
 // shape (4 × 8 tiles, 4-wide strips, single columns, leftover rows), inner lengths on both sides of
-// the kernel's 256-element k blocks, unaligned addresses, seeded random and adversarial values.
+// the kernel's 256-element k blocks, more rows than one row block, unaligned addresses (the panel
+// scratch included), seeded random and adversarial values.
 // Results are compared bit for bit, on every kernel path this runtime runs.
 
 import { readFileSync } from "node:fs";
@@ -31,7 +32,11 @@ function runProduct(
   const bPtr = place(b, misalign[1]);
   const outBytes = rows * cols * a.BYTES_PER_ELEMENT;
   const out = place(kernel === "matmul_f32" ? new Float32Array(rows * cols).fill(Number.NaN) : new Float64Array(rows * cols).fill(Number.NaN), misalign[2]);
-  arena.kernels[kernel](aPtr, bPtr, rows, inner, cols, out);
+  if (kernel === "matmul_f32") {
+    // The panel scratch, NaN-filled and as misaligned as b: the kernel must write every byte it reads.
+    const panels = place(new Float32Array(arena.kernels.matmul_f32_panel_bytes(inner, cols) / 4).fill(Number.NaN), misalign[1]);
+    arena.kernels.matmul_f32(aPtr, bPtr, rows, inner, cols, out, panels);
+  } else arena.kernels.matmul_f64(aPtr, bPtr, rows, inner, cols, out);
   return arena.u8.slice(out, out + outBytes);
 }
 
@@ -61,6 +66,15 @@ describe.each(PATHS)("matmul_f32 on the %s kernels", (path) => {
     const a = randomNormal(random, 9 * inner);
     const b = randomNormal(random, inner * 21);
     expect(run(path, a, b, 9, inner, 21)).toEqual(bits(reference.matmul_f32(a, b, 9, inner, 21)));
+  });
+
+  it("matches reference past one row block, over many panels and k blocks (261 × 513 × 37, 2 × 257 × 1024)", () => {
+    const random = rng(31);
+    for (const [rows, inner, cols] of [[261, 513, 37], [2, 257, 1024]]) {
+      const a = randomNormal(random, rows * inner);
+      const b = randomNormal(random, inner * cols);
+      expect(run(path, a, b, rows, inner, cols), `${rows} × ${inner} × ${cols}`).toEqual(bits(reference.matmul_f32(a, b, rows, inner, cols)));
+    }
   });
 
   it("matches reference at unaligned addresses (offsets 4/8/12 and 1/3/2 bytes)", () => {

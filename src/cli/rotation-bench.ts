@@ -43,7 +43,7 @@ export async function rotationSuite(rows: number, dims: number, seed: number, ti
   arena.f32.set(vectors, aPtr >> 2);
   arena.f32.set(matrix, bPtr >> 2);
   const ours = () => {
-    arena.kernels.matmul_f32(aPtr, bPtr, rows, dims, dims, outPtr);
+    arena.matmulF32("quantvec bench", aPtr, bPtr, rows, dims, dims, outPtr);
     return arena.f32[outPtr >> 2];
   };
   const scratch = new Float32Array(rows * dims);
