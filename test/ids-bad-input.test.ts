@@ -89,6 +89,19 @@ describe("search and searchBatch reject bad filters, leaving the index unchanged
     await rejectsUnchanged(index, QUERIES, () => index.search(QUERIES[0], { filter: (id) => { if (id === 30) throw boom; return true; } }), Error, /predicate exploded/);
     expect(await index.search(QUERIES[0], { k: 5 })).toEqual(before);
   });
+
+  it("searchBatch: a predicate that throws, and an iterable that yields an id past 2^32 − 1", async () => {
+    const index = await filled();
+    const boom = new Error("predicate exploded in a batch");
+    const before = await index.searchBatch(QUERIES, { k: 5 });
+    await rejectsUnchanged(index, QUERIES, () => index.searchBatch(QUERIES, { filter: (id) => { if (id === 30) throw boom; return true; } }), Error, /predicate exploded in a batch/);
+    function* ids() {
+      yield 0;
+      yield 2 ** 32;
+    }
+    await rejectsUnchanged(index, QUERIES, () => index.searchBatch(QUERIES, { filter: ids() }), RangeError, /index\.searchBatch: filter's entry 1 is 4294967296; ids must be integers/);
+    expect(await index.searchBatch(QUERIES, { k: 5 })).toEqual(before);
+  });
 });
 
 describe("addQuantized rejects bad codes, leaving the index unchanged", () => {
@@ -133,10 +146,13 @@ describe("addQuantized rejects bad codes, leaving the index unchanged", () => {
 
 describe("shardBytes", () => {
   it("must be a positive integer that leaves room for rows", async () => {
-    for (const bad of [0, -1, 1.5, 2 ** 40]) {
-      await expect(Index.create({ dims: DIMS, precision: "binary", shardBytes: bad })).rejects.toThrow(RangeError);
+    for (const bad of [0, -1, 1.5, NaN, 2 ** 32 + 65536, 2 ** 40]) {
+      const refusal = Index.create({ dims: DIMS, precision: "binary", shardBytes: bad });
+      await expect(refusal).rejects.toThrow(RangeError);
+      await expect(refusal).rejects.toThrow(`Index.create: shardBytes must be an integer from 1 to 4294967296, got ${bad}`);
     }
-    await expect(Index.create({ dims: DIMS, precision: "binary", shardBytes: "1MB" as unknown as number })).rejects.toThrow(/shardBytes must be an integer/);
+    await expect(Index.create({ dims: DIMS, precision: "binary", shardBytes: "1MB" as unknown as number })).rejects.toThrow(TypeError);
+    await expect(Index.create({ dims: DIMS, precision: "binary", shardBytes: "1MB" as unknown as number })).rejects.toThrow(/shardBytes must be an integer from 1 to 4294967296, got "1MB"/);
     await expect(Index.create({ dims: 4096, precision: "float32", shardBytes: 192 * 1024 })).rejects.toThrow(/shardBytes must leave room for at least one segment of rows besides scratch memory: \d+ bytes or more for rows of 16388 bytes, got 196608/);
   });
 });
@@ -170,7 +186,7 @@ describe("addQuantized of sentence-transformers codes equals add of the floats t
         const queries = [...rows.slice(0, 3), Float32Array.from(rows[0], (x, i) => x + (i % 2 ? 0.5 : -0.25))];
         for (const query of queries) {
           const want = await fromFloats.search(query, { k: rows.length, rescoreMultiplier: 2 });
-          expect(want.ids.length).toBe(Math.min(rows.length, want.ids.length));
+          expect(want.ids.length, "k = rows: every row comes back").toBe(rows.length);
           expect(await fromCodes.search(query, { k: rows.length, rescoreMultiplier: 2 })).toEqual(want);
           expect(await fromSigned.search(query, { k: rows.length, rescoreMultiplier: 2 })).toEqual(want);
         }

@@ -191,6 +191,28 @@ describe("removal and compaction", () => {
     expect(index.has(3)).toBe(true);
   });
 
+  it("a predicate filter is called once per live row per search call, for a whole batch, never for removed rows", async () => {
+    const random = rng(10);
+    const rows = Array.from({ length: 3000 }, () => randomNormal(random, DIMS));
+    const index = await Index.create({ dims: DIMS, precision: "binary", rescore: "int8", ranges: calibrate(rows), shardBytes: SMALL_SHARD });
+    open.push(index);
+    index.add(rows);
+    expect(index.shards).toBeGreaterThanOrEqual(2);
+    const removed = Array.from({ length: 300 }, (_, i) => i * 10 + 1);
+    index.remove(removed);
+    const calls = new Map<number, number>();
+    const predicate = (id: number) => {
+      calls.set(id, (calls.get(id) ?? 0) + 1);
+      return id % 3 === 0;
+    };
+    const queries = rows.slice(0, 8);
+    const results = await index.searchBatch(queries, { k: 10, filter: predicate });
+    const live = rows.map((_, id) => id).filter((id) => !removed.includes(id));
+    expect([...calls.keys()].sort((a, b) => a - b)).toEqual(live);
+    expect(Math.max(...calls.values())).toBe(1);
+    for (const result of results) for (const id of result.ids) expect(id % 3).toBe(0);
+  });
+
   it("ids stay unique: add rejects an id the index holds, accepts one that was removed", async () => {
     const random = rng(9);
     const index = await Index.create({ dims: 8, precision: "float32" });
