@@ -144,6 +144,46 @@ describe("addQuantized rejects bad codes, leaving the index unchanged", () => {
   });
 });
 
+describe("addQuantized across shards and against the memory ceiling", () => {
+  const dims = 96;
+  const rows = (() => {
+    const random = rng(32);
+    return Array.from({ length: 3000 }, () => randomNormal(random, dims));
+  })();
+  const ranges = calibrate(rows);
+  const codesOf = (part: Float32Array[]) => ({
+    binary: quantize(part, "ubinary").data as Uint8Array,
+    int8: quantize(part, "int8", { ranges }).data as Int8Array,
+  });
+
+  it("codes added over several small shards (default ids, then explicit ones) answer as add of the floats", async () => {
+    const options: IndexOptions = { dims, precision: "binary", rescore: "int8", ranges, shardBytes: 192 * 1024 };
+    const fromFloats = await Index.create(options);
+    const fromCodes = await Index.create(options);
+    open.push(fromFloats, fromCodes);
+    const later = Array.from({ length: 2000 }, (_, i) => 10_000 + 3 * i);
+    expect(Array.from(fromCodes.addQuantized(codesOf(rows.slice(0, 1000))))).toEqual(Array.from(fromFloats.add(rows.slice(0, 1000))));
+    fromFloats.add(rows.slice(1000), later);
+    expect(Array.from(fromCodes.addQuantized(codesOf(rows.slice(1000)), later))).toEqual(later);
+    expect(fromCodes.shards).toBeGreaterThanOrEqual(2);
+    expect(fromCodes.shards).toBe(fromFloats.shards);
+    const queries = [rows[5], rows[2500], randomNormal(rng(33), dims)];
+    const want = await fromFloats.searchBatch(queries, { k: 20 });
+    expect(want.every((result) => result.ids.length === 20)).toBe(true);
+    expect(await fromCodes.searchBatch(queries, { k: 20 })).toEqual(want);
+    expect(await fromCodes.search(queries[1], { k: 20, filter: later })).toEqual(await fromFloats.search(queries[1], { k: 20, filter: later }));
+  });
+
+  it("past maxMemoryBytes it is refused, naming the ceiling, and nothing changes", async () => {
+    const index = await Index.create({ dims, precision: "binary", rescore: "int8", ranges, maxMemoryBytes: 4 * 65536 });
+    open.push(index);
+    index.addQuantized(codesOf(rows.slice(0, 200)));
+    await rejectsUnchanged(index, rows.slice(0, 2), () => index.addQuantized(codesOf(rows)), RangeError,
+      /index\.addQuantized: needs \d+ bytes of WebAssembly memory, more than its limit of 262144 bytes \(maxMemoryBytes\); nothing was changed/);
+    expect(Array.from(index.addQuantized(codesOf(rows.slice(200, 210))))).toEqual(Array.from({ length: 10 }, (_, i) => 200 + i));
+  });
+});
+
 describe("shardBytes", () => {
   it("must be a positive integer that leaves room for rows", async () => {
     for (const bad of [0, -1, 1.5, NaN, 2 ** 32 + 65536, 2 ** 40]) {
