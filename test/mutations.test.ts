@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { calibrate, Index, type IndexOptions } from "../src/index.js";
 import { type BruteForceConfig, bruteForceSearch } from "./brute-force.js";
 import { randomNormal, rng, SEARCH_CONFIGS } from "./helpers.js";
+import { rejectsUnchanged } from "./unchanged.js";
 
 const DIMS = 96;
 /** The smallest shard every mode's 96-d rows are accepted in: 64 KiB of rows beside 128 KiB of page and scratch. */
@@ -148,6 +149,35 @@ describe.each(cases)("$precision → $rescore, threads $threads, shardBytes $sha
       await check(index, model, oracle, random, `${label} (${op})`);
     }
     if (config.shardBytes !== undefined) expect(index.shards).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("shards under maxMemoryBytes", () => {
+  it("maxMemoryBytes bounds every shard together: adds fill several shards, then one is refused with nothing changed", async () => {
+    const random = rng(11);
+    const maxMemoryBytes = 1024 * 1024;
+    const rows = Array.from({ length: 400 }, () => randomNormal(random, DIMS));
+    const index = await Index.create({ dims: DIMS, precision: "binary", rescore: "int8", ranges: calibrate(rows), shardBytes: SMALL_SHARD, maxMemoryBytes });
+    open.push(index);
+    let refusal: unknown;
+    for (let adds = 0; refusal === undefined; adds++) {
+      expect(adds, "adds never refused").toBeLessThan(100);
+      expect(index.memoryBytes).toBeLessThanOrEqual(maxMemoryBytes);
+      try {
+        index.add(rows);
+      } catch (error) {
+        refusal = error;
+      }
+    }
+    expect(refusal).toBeInstanceOf(RangeError);
+    expect((refusal as Error).message).toMatch(/index\.add: needs \d+ bytes of WebAssembly memory, more than its limit of 1048576 bytes \(maxMemoryBytes\); nothing was changed/);
+    expect(index.shards).toBeGreaterThanOrEqual(3); // 192 KiB each: the ceiling, not one shard, stopped the adds
+    expect(index.memoryBytes).toBeLessThanOrEqual(maxMemoryBytes);
+    // Every shard can still be searched: the headroom for its scratch memory was kept in the budget.
+    const answers = await index.searchBatch(rows.slice(0, 4), { k: 200 });
+    expect(answers.map((answer) => answer.ids[0])).toEqual([0, 1, 2, 3]);
+    expect(index.memoryBytes).toBeLessThanOrEqual(maxMemoryBytes);
+    await rejectsUnchanged(index, rows.slice(0, 2), () => index.add(rows), RangeError, /\(maxMemoryBytes\); nothing was changed/);
   });
 });
 
