@@ -23,7 +23,8 @@ function vectors(random: () => number, count: number, pool: Float32Array[]): Flo
     pool.length > 0 && random() < 0.2 ? pool[Math.floor(random() * pool.length)].slice() : randomNormal(random, DIMS));
 }
 
-type FilterKind = "set" | "array" | "typed" | "predicate";
+const FILTER_KINDS = ["set", "array", "typed", "predicate"] as const;
+type FilterKind = (typeof FILTER_KINDS)[number];
 
 /** The live model the index must agree with: id → vector. */
 class Model {
@@ -45,7 +46,11 @@ function makeFilter(kind: FilterKind, allowed: Set<number>) {
 /** A result as plain arrays, as the oracle gives it. */
 const plain = (result: { ids: Uint32Array; scores: Float32Array }) => ({ ids: Array.from(result.ids), scores: Array.from(result.scores) });
 
-async function check(index: Index, model: Model, oracle: BruteForceConfig, random: () => number, label: string) {
+/**
+ * Checks every search form against the oracle. `round` rotates the filter kinds over the
+ * fractions, so that any four consecutive checks try every kind at every fraction.
+ */
+async function check(index: Index, model: Model, oracle: BruteForceConfig, random: () => number, label: string, round: number) {
   expect(index.size, label).toBe(model.rows.size);
   const queries = [randomNormal(random, DIMS), randomNormal(random, DIMS)];
   const live = [...model.rows.keys()];
@@ -60,12 +65,11 @@ async function check(index: Index, model: Model, oracle: BruteForceConfig, rando
   queries.forEach((query, q) => expect(plain(batch[q]), `${label}: batch ${q}`).toEqual(model.search(query, 5, 2, oracle)));
 
   // Filters admitting 0%, 1%, 50% and 100% of the live rows, plus ids the index does not hold.
-  const kinds: FilterKind[] = ["set", "array", "typed", "predicate"];
-  for (const fraction of [0, 0.01, 0.5, 1]) {
+  for (const [f, fraction] of [0, 0.01, 0.5, 1].entries()) {
     const allowed = new Set(live.filter(() => random() < fraction));
     if (fraction === 0.01 && allowed.size === 0 && live.length > 0) allowed.add(live[0]);
     allowed.add(4_000_000_000); // never stored
-    const kind = kinds[Math.floor(random() * kinds.length)];
+    const kind = FILTER_KINDS[(round + f) % FILTER_KINDS.length];
     const filter = makeFilter(kind, allowed);
     const k = allowed.size + 3; // more than the allowed rows whenever few are allowed
     const query = queries[0];
@@ -116,7 +120,7 @@ describe.each(cases)("$precision → $rescore, threads $threads, shardBytes $sha
         expect(adds, "rows added without a second shard").toBeLessThan(20);
         addRows(400, true);
       }
-      await check(index, model, oracle, random, "filled past one shard");
+      await check(index, model, oracle, random, "filled past one shard", 0);
     }
 
     // Two adds, then every other operation at least once, in a seeded order.
@@ -146,7 +150,7 @@ describe.each(cases)("$precision → $rescore, threads $threads, shardBytes $sha
         await index.compact();
         expect(index.memoryBytes).toBeLessThanOrEqual(before + 64 * 1024 * (index.shards + 1));
       }
-      await check(index, model, oracle, random, `${label} (${op})`);
+      await check(index, model, oracle, random, `${label} (${op})`, step + 1);
     }
     if (config.shardBytes !== undefined) expect(index.shards).toBeGreaterThanOrEqual(2);
   });
