@@ -4,6 +4,7 @@
 // regenerates BENCHMARKS.md and the plots from the merged results. Run after `npm run build`:
 //   node --expose-gc scripts/refresh-bench-ids.mjs [bench/latest]
 import { readFile } from "node:fs/promises";
+import os from "node:os";
 import { join } from "node:path";
 import { idsSuite, SCALE_VECTORS, scaleSuite } from "../dist/cli/bench.js";
 import { Progress } from "../dist/cli/progress.js";
@@ -13,12 +14,13 @@ import { ready } from "../dist/index.js";
 const dir = process.argv[2] ?? "bench/latest";
 const results = JSON.parse(await readFile(join(dir, "results.json"), "utf8"));
 await ready();
+const machine = `${os.cpus()[0]?.model ?? "unknown CPU"} × ${os.availableParallelism()}, load average ${os.loadavg()[0].toFixed(1)} at the start`;
 const progress = new Progress();
 const seed = results.meta.seed;
 const timeMs = results.meta.mode === "full" ? 2000 : 500;
 results.ids = await idsSuite(1_000_000, seed, timeMs, progress);
 results.scale = await scaleSuite(SCALE_VECTORS, seed, timeMs, progress);
-const note = `${new Date().toISOString()}: ids and scale suites (scripts/refresh-bench-ids.mjs, Node ${process.version})`;
+const note = `${new Date().toISOString()}: ids and scale suites (scripts/refresh-bench-ids.mjs, Node ${process.version}, ${machine})`;
 results.meta.refreshed = results.meta.refreshed ? `${results.meta.refreshed}; ${note}` : note;
 progress.clear();
 const files = await writeReport(results, dir);

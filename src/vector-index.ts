@@ -224,7 +224,7 @@ export class Index {
     this.storeWidths = { ...this.widths };
     if (options.rescoreOnDisk) this.storeWidths[this.rescore as "int8" | "float32"] = 0;
     if (options.ranges) this.int8 = new Int8Codec(d, options.ranges);
-    this.budget = { limit: options.maxMemoryBytes, used: () => (this.disposed ? 0 : this.arenaBytes) };
+    this.budget = { limit: options.maxMemoryBytes, used: () => (this.disposed ? 0 : this.arenaBytes("budget")) };
     const rows = () => this.appendedRows;
     this.ids = new IdMap({
       get rows() {
@@ -399,14 +399,16 @@ export class Index {
     if (this.disposed) return 0;
     // Rows on disk keep their block checksums (8 bytes per 4 KiB) in memory.
     const disk = this.rowFile?.memoryBytes ?? this.shardList.reduce((sum, shard) => sum + (shard.disk?.column.memoryBytes ?? 0), 0);
-    return this.ids.bytes + this.arenaBytes + disk;
+    return this.ids.bytes + this.arenaBytes("memory") + disk;
   }
 
-  /** Bytes of every shard's WebAssembly memory (what maxMemoryBytes bounds). */
-  private get arenaBytes(): number {
+  /**
+   * Bytes over every shard: of WebAssembly memory ("memory"), or as maxMemoryBytes counts them
+   * ("budget": a shard's memory, or its rows plus the scratch headroom kept for its searches if more).
+   */
+  private arenaBytes(count: "memory" | "budget"): number {
     let bytes = 0;
-    for (const shard of this.shardList) bytes += shard.arena.byteLength;
-    for (const shard of this.building) bytes += shard.arena.byteLength;
+    for (const shard of [...this.shardList, ...this.building]) bytes += count === "memory" ? shard.arena.byteLength : shard.arena.budgetBytes;
     return bytes;
   }
 
@@ -1010,8 +1012,8 @@ export class Index {
         const newShardBytes = PAGE_BYTES + headroomFor(Math.min(this.shardBytes, this.budget.limit)) + 64 * this.bytesPerRow;
         if (room < left) {
           if (!shardFull) throw this.overBudget(caller, left - room);
-          // Taking all of this shard's room grows its memory up to its ceiling; a new shard must fit beside that.
-          const grown = this.budget.used() + Math.max(0, shard.arena.maxBytes - shard.arena.byteLength);
+          // Taking all of this shard's room, it counts as its whole ceiling; a new shard must fit beside that.
+          const grown = this.budget.used() - shard.arena.budgetBytes + shard.arena.maxBytes;
           if (grown + newShardBytes > this.budget.limit) throw this.overBudget(caller, left - room);
         }
         if (room > 0) {

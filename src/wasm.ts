@@ -331,10 +331,16 @@ export function buildFor(path: KernelPath, shared: boolean): Build {
 
 const alignUp = (value: number, align: number) => Math.ceil(value / align) * align;
 
-/** A ceiling shared by several arenas (an index's shards): `used()` is what they hold together. */
+/** A ceiling shared by several arenas (an index's shards): `used()` is the sum of their `budgetBytes`. */
 export interface MemoryBudget {
   readonly limit: number;
   used(): number;
+}
+
+/** An arena's allocation state, to go back to (`Arena.rewind`). */
+export interface ArenaMark {
+  readonly top: number;
+  readonly longLivedTop: number;
 }
 
 /** Past this, memory grows by what an allocation needs plus at most this much spare. */
@@ -353,6 +359,8 @@ export class Arena {
   /** The build behind `kernels` (workers scanning this memory must instantiate the same one). */
   readonly build: Build;
   private top: number;
+  /** End of the long-lived allocations (`alloc`): scratch regions above it come out of the headroom. */
+  private longLivedTop: number;
   private buffer: ArrayBuffer | SharedArrayBuffer | undefined;
   private views!: {
     u8: Uint8Array; i8: Int8Array; i16: Int16Array; i32: Int32Array; u32: Uint32Array; f32: Float32Array;
@@ -381,11 +389,32 @@ export class Arena {
     this.heapHeader = this.kernels.HEAP_HEADER.value as number;
     this.descriptorBytes = this.kernels.DESC_BYTES.value as number;
     this.top = this.kernels.HEAP_BASE.value as number;
+    this.longLivedTop = this.top;
   }
 
   /** Bytes the memory holds now (what the process pays for this arena). */
   get byteLength(): number {
     return this.memory.buffer.byteLength;
+  }
+
+  /**
+   * Bytes a budget counts for this arena: its memory or, when more, the end of its long-lived
+   * data plus the headroom its scratch regions may still grow into (within its limit). Counting
+   * the headroom before it is grown into keeps the other arenas of the budget from taking it, so
+   * a shard filled early can still be searched once later shards have filled maxMemoryBytes.
+   */
+  get budgetBytes(): number {
+    return Math.max(this.byteLength, this.reservedUpTo(this.longLivedTop));
+  }
+
+  /** Where the headroom above long-lived data ending at `longLivedTop` ends. */
+  private reservedUpTo(longLivedTop: number): number {
+    return Math.min(this.maxBytes, alignUp(longLivedTop, 64) + this.headroom);
+  }
+
+  /** Bytes the budget counts for the arenas other than this one. */
+  private othersBytes(budget: MemoryBudget): number {
+    return budget.used() - this.budgetBytes;
   }
 
   private refresh(): void {
@@ -411,7 +440,7 @@ export class Arena {
   room(budget = true): number {
     let room = this.maxBytes - alignUp(this.top, 64) - this.headroom;
     if (budget && this.budget !== undefined) {
-      room = Math.min(room, this.budget.limit - this.budget.used() + this.byteLength - alignUp(this.top, 64) - this.headroom);
+      room = Math.min(room, this.budget.limit - this.othersBytes(this.budget) - alignUp(this.top, 64) - this.headroom);
     }
     return Math.max(0, room);
   }
@@ -421,16 +450,22 @@ export class Arena {
    * when it cannot, throws a RangeError and leaves the arena exactly as it was.
    */
   alloc(caller: string, bytes: number, align = 64): number {
+    return this.allocate(caller, bytes, align, true);
+  }
+
+  /** alloc, for long-lived data or (`longLived` false) a scratch region that lives in the headroom. */
+  private allocate(caller: string, bytes: number, align: number, longLived: boolean): number {
     const start = alignUp(this.top, align);
     const end = start + bytes;
-    this.ensure(caller, end);
+    this.ensure(caller, end, longLived);
     this.top = end;
+    if (longLived) this.longLivedTop = end;
     return start;
   }
 
   /** Where the next allocation starts; `rewind` to it gives back everything allocated after. */
-  mark(): number {
-    return this.top;
+  mark(): ArenaMark {
+    return { top: this.top, longLivedTop: this.longLivedTop };
   }
 
   /**
@@ -438,8 +473,11 @@ export class Arena {
    * reserving). The memory keeps its size, since WebAssembly memory cannot shrink, but the space
    * is free again for the next allocation.
    */
-  rewind(mark: number): void {
-    if (mark < this.top) this.top = mark;
+  rewind(mark: ArenaMark): void {
+    if (mark.top < this.top) {
+      this.top = mark.top;
+      this.longLivedTop = mark.longLivedTop;
+    }
   }
 
   /**
@@ -460,12 +498,12 @@ export class Arena {
     const region = this.scratch.get(name);
     if (region !== undefined && region.bytes >= bytes) return region.ptr;
     const size = Math.max(bytes, (region?.bytes ?? 0) * 2, 256);
-    const ptr = this.alloc(caller, size);
+    const ptr = this.allocate(caller, size, 64, false);
     this.scratch.set(name, { ptr, bytes: size });
     return ptr;
   }
 
-  private ensure(caller: string, end: number): void {
+  private ensure(caller: string, end: number, longLived: boolean): void {
     if (end > this.maxBytes) {
       throw new RangeError(
         `${caller}: needs ${end} bytes of WebAssembly memory, more than its limit of ${this.maxBytes} bytes ` +
@@ -477,16 +515,21 @@ export class Arena {
     const needPages = Math.ceil((end - have) / PAGE_BYTES);
     const havePages = have / PAGE_BYTES;
     const maxPages = this.maxBytes / PAGE_BYTES;
-    if (this.budget !== undefined && this.budget.used() + needPages * PAGE_BYTES > this.budget.limit) {
-      throw new RangeError(
-        `${caller}: needs ${this.budget.used() + needPages * PAGE_BYTES} bytes of WebAssembly memory, more than its limit of ` +
-          `${this.budget.limit} bytes (maxMemoryBytes); nothing was changed`,
-      );
+    let spareLimit = maxPages - havePages;
+    if (this.budget !== undefined) {
+      // This arena counts as its memory after growing, or its long-lived data plus headroom if more.
+      const others = this.othersBytes(this.budget);
+      const after = Math.max(have + needPages * PAGE_BYTES, this.reservedUpTo(longLived ? end : this.longLivedTop));
+      if (others + after > this.budget.limit) {
+        throw new RangeError(
+          `${caller}: needs ${others + after} bytes of WebAssembly memory, more than its limit of ` +
+            `${this.budget.limit} bytes (maxMemoryBytes); nothing was changed`,
+        );
+      }
+      spareLimit = Math.min(spareLimit, Math.floor((this.budget.limit - others) / PAGE_BYTES) - havePages);
     }
     // Grow by half again (at most MAX_SPARE_BYTES more than needed) so that many small adds do
     // not grow one page at a time, within the limit and the budget.
-    let spareLimit = maxPages - havePages;
-    if (this.budget !== undefined) spareLimit = Math.min(spareLimit, Math.floor((this.budget.limit - this.budget.used()) / PAGE_BYTES));
     const preferred = Math.min(Math.max(needPages, Math.min(Math.ceil(havePages / 2), needPages + MAX_SPARE_BYTES / PAGE_BYTES)), spareLimit);
     for (const pages of preferred > needPages ? [preferred, needPages] : [needPages]) {
       try {

@@ -89,6 +89,19 @@ describe("search and searchBatch reject bad filters, leaving the index unchanged
     await rejectsUnchanged(index, QUERIES, () => index.search(QUERIES[0], { filter: (id) => { if (id === 30) throw boom; return true; } }), Error, /predicate exploded/);
     expect(await index.search(QUERIES[0], { k: 5 })).toEqual(before);
   });
+
+  it("searchBatch: a predicate that throws, and an iterable that yields an id past 2^32 − 1", async () => {
+    const index = await filled();
+    const boom = new Error("predicate exploded in a batch");
+    const before = await index.searchBatch(QUERIES, { k: 5 });
+    await rejectsUnchanged(index, QUERIES, () => index.searchBatch(QUERIES, { filter: (id) => { if (id === 30) throw boom; return true; } }), Error, /predicate exploded in a batch/);
+    function* ids() {
+      yield 0;
+      yield 2 ** 32;
+    }
+    await rejectsUnchanged(index, QUERIES, () => index.searchBatch(QUERIES, { filter: ids() }), RangeError, /index\.searchBatch: filter's entry 1 is 4294967296; ids must be integers/);
+    expect(await index.searchBatch(QUERIES, { k: 5 })).toEqual(before);
+  });
 });
 
 describe("addQuantized rejects bad codes, leaving the index unchanged", () => {
@@ -131,12 +144,55 @@ describe("addQuantized rejects bad codes, leaving the index unchanged", () => {
   });
 });
 
+describe("addQuantized across shards and against the memory ceiling", () => {
+  const dims = 96;
+  const rows = (() => {
+    const random = rng(32);
+    return Array.from({ length: 3000 }, () => randomNormal(random, dims));
+  })();
+  const ranges = calibrate(rows);
+  const codesOf = (part: Float32Array[]) => ({
+    binary: quantize(part, "ubinary").data as Uint8Array,
+    int8: quantize(part, "int8", { ranges }).data as Int8Array,
+  });
+
+  it("codes added over several small shards (default ids, then explicit ones) answer as add of the floats", async () => {
+    const options: IndexOptions = { dims, precision: "binary", rescore: "int8", ranges, shardBytes: 192 * 1024 };
+    const fromFloats = await Index.create(options);
+    const fromCodes = await Index.create(options);
+    open.push(fromFloats, fromCodes);
+    const later = Array.from({ length: 2000 }, (_, i) => 10_000 + 3 * i);
+    expect(Array.from(fromCodes.addQuantized(codesOf(rows.slice(0, 1000))))).toEqual(Array.from(fromFloats.add(rows.slice(0, 1000))));
+    fromFloats.add(rows.slice(1000), later);
+    expect(Array.from(fromCodes.addQuantized(codesOf(rows.slice(1000)), later))).toEqual(later);
+    expect(fromCodes.shards).toBeGreaterThanOrEqual(2);
+    expect(fromCodes.shards).toBe(fromFloats.shards);
+    const queries = [rows[5], rows[2500], randomNormal(rng(33), dims)];
+    const want = await fromFloats.searchBatch(queries, { k: 20 });
+    expect(want.every((result) => result.ids.length === 20)).toBe(true);
+    expect(await fromCodes.searchBatch(queries, { k: 20 })).toEqual(want);
+    expect(await fromCodes.search(queries[1], { k: 20, filter: later })).toEqual(await fromFloats.search(queries[1], { k: 20, filter: later }));
+  });
+
+  it("past maxMemoryBytes it is refused, naming the ceiling, and nothing changes", async () => {
+    const index = await Index.create({ dims, precision: "binary", rescore: "int8", ranges, maxMemoryBytes: 4 * 65536 });
+    open.push(index);
+    index.addQuantized(codesOf(rows.slice(0, 200)));
+    await rejectsUnchanged(index, rows.slice(0, 2), () => index.addQuantized(codesOf(rows)), RangeError,
+      /index\.addQuantized: needs \d+ bytes of WebAssembly memory, more than its limit of 262144 bytes \(maxMemoryBytes\); nothing was changed/);
+    expect(Array.from(index.addQuantized(codesOf(rows.slice(200, 210))))).toEqual(Array.from({ length: 10 }, (_, i) => 200 + i));
+  });
+});
+
 describe("shardBytes", () => {
   it("must be a positive integer that leaves room for rows", async () => {
-    for (const bad of [0, -1, 1.5, 2 ** 40]) {
-      await expect(Index.create({ dims: DIMS, precision: "binary", shardBytes: bad })).rejects.toThrow(RangeError);
+    for (const bad of [0, -1, 1.5, NaN, 2 ** 32 + 65536, 2 ** 40]) {
+      const refusal = Index.create({ dims: DIMS, precision: "binary", shardBytes: bad });
+      await expect(refusal).rejects.toThrow(RangeError);
+      await expect(refusal).rejects.toThrow(`Index.create: shardBytes must be an integer from 1 to 4294967296, got ${bad}`);
     }
-    await expect(Index.create({ dims: DIMS, precision: "binary", shardBytes: "1MB" as unknown as number })).rejects.toThrow(/shardBytes must be an integer/);
+    await expect(Index.create({ dims: DIMS, precision: "binary", shardBytes: "1MB" as unknown as number })).rejects.toThrow(TypeError);
+    await expect(Index.create({ dims: DIMS, precision: "binary", shardBytes: "1MB" as unknown as number })).rejects.toThrow(/shardBytes must be an integer from 1 to 4294967296, got "1MB"/);
     await expect(Index.create({ dims: 4096, precision: "float32", shardBytes: 192 * 1024 })).rejects.toThrow(/shardBytes must leave room for at least one segment of rows besides scratch memory: \d+ bytes or more for rows of 16388 bytes, got 196608/);
   });
 });
@@ -170,7 +226,7 @@ describe("addQuantized of sentence-transformers codes equals add of the floats t
         const queries = [...rows.slice(0, 3), Float32Array.from(rows[0], (x, i) => x + (i % 2 ? 0.5 : -0.25))];
         for (const query of queries) {
           const want = await fromFloats.search(query, { k: rows.length, rescoreMultiplier: 2 });
-          expect(want.ids.length).toBe(Math.min(rows.length, want.ids.length));
+          expect(want.ids.length, "k = rows: every row comes back").toBe(rows.length);
           expect(await fromCodes.search(query, { k: rows.length, rescoreMultiplier: 2 })).toEqual(want);
           expect(await fromSigned.search(query, { k: rows.length, rescoreMultiplier: 2 })).toEqual(want);
         }

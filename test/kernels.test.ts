@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as reference from "../src/reference.js";
+import { allocateHeaps, type RowRange, writeDescriptors } from "../src/scan.js";
 import { drainHeap, heapBytes, keyToF32, resetHeap } from "../src/topk.js";
 import { intQueryBytes, type KernelPath, writeIntQuery } from "../src/relaxed.js";
 import { Arena, pathChoice, ready } from "../src/wasm.js";
@@ -33,6 +34,19 @@ function placeQuery(arena: Arena, query: Typed, misalign: number): number {
   const ptr = arena.alloc("test", intQueryBytes(arena.path, query.length, query instanceof Int16Array) + misalign, 64) + misalign;
   writeIntQuery(arena.u8, ptr, query, arena.path);
   return ptr;
+}
+
+/** Queries back to back, each in a 16-byte multiple (integer ones in the kernels' layout), as the scans read them. */
+function placeQueries(arena: Arena, queries: readonly Typed[], dims: number): { queriesPtr: number; queryBytes: number } {
+  const first = queries[0];
+  const integer = first instanceof Int8Array || first instanceof Int16Array;
+  const queryBytes = Math.ceil((integer ? intQueryBytes(arena.path, dims, first instanceof Int16Array) : first.byteLength) / 16) * 16;
+  const queriesPtr = arena.alloc("test", queryBytes * queries.length);
+  queries.forEach((q, i) => {
+    if (q instanceof Int8Array || q instanceof Int16Array) writeIntQuery(arena.u8, queriesPtr + i * queryBytes, q, arena.path);
+    else arena.u8.set(new Uint8Array(q.buffer), queriesPtr + i * queryBytes);
+  });
+  return { queriesPtr, queryBytes };
 }
 
 type ScoreKernel = "hamming_u1" | "dot_i8" | "dot_i16i8" | "dot_f32";
@@ -246,14 +260,7 @@ describe.each(PATHS)("%s kernels", (path) => {
       const arena = newArena();
       const base = place(arena, codes, 0);
       const idsPtr = place(arena, new Uint8Array(ids.buffer), 0);
-      const query0 = queries[0];
-      const integer = query0 instanceof Int8Array || query0 instanceof Int16Array;
-      const queryBytes = Math.ceil((integer ? intQueryBytes(arena.path, dims, query0 instanceof Int16Array) : query0.byteLength) / 16) * 16;
-      const queriesPtr = arena.alloc("test", queryBytes * queryCount);
-      queries.forEach((q, i) => {
-        if (q instanceof Int8Array || q instanceof Int16Array) writeIntQuery(arena.u8, queriesPtr + i * queryBytes, q, arena.path);
-        else arena.u8.set(new Uint8Array(q.buffer), queriesPtr + i * queryBytes);
-      });
+      const { queriesPtr, queryBytes } = placeQueries(arena, queries, dims);
       const heaps = queries.map(() => arena.alloc("test", heapBytes(arena, k)));
       heaps.forEach((heap) => resetHeap(arena, heap, k));
       const list = place(arena, new Uint8Array(Uint32Array.from(heaps).buffer), 0);
@@ -263,6 +270,55 @@ describe.each(PATHS)("%s kernels", (path) => {
         const keys = Array.from(values, (v) => (name === "hamming_u1" ? -v : v));
         expect(Array.from(drainHeap(arena, heaps[i]).rows), `${name} query ${i}`).toEqual(reference.topk(keys, ids, k));
       });
+    });
+
+    it.each([
+      ["hamming_u1", 0, 128], ["hamming_u1", 0, 40], ["dot_i8", 1, 100], ["dot_i16i8", 2, 385], ["dot_f32", 3, 33],
+    ] as const)("scan_topk of a descriptor equals the reference over the rows its bitmap admits (from an unaligned bit) or its list names (%s, metric %i, dims %i)", (name, metric, dims) => {
+      // Few distinct values and shuffled ids, so ties are common and the id order decides them.
+      const random = rng(500 + dims + metric);
+      const count = 777;
+      const k = 9;
+      const maskBit = 13;
+      const make = (n: number): Typed =>
+        name === "hamming_u1" ? Uint8Array.from(randomInts(random, n, 0, 255))
+          : name === "dot_f32" ? Float32Array.from(randomInts(random, n, -3, 3))
+          : Int8Array.from(randomInts(random, n, -3, 3));
+      const codes = make(dims * count);
+      const queries = Array.from({ length: 5 }, () => (name === "dot_i16i8" ? Int16Array.from(randomInts(random, dims, -300, 300)) : make(dims)));
+      const ids = Uint32Array.from({ length: count }, (_, i) => (i * 7919) % 100003);
+      const admitted = Array.from({ length: count }, (_, i) => i).filter(() => random() < 0.3);
+      const listed = Array.from({ length: count }, (_, i) => i).filter(() => random() < 0.05);
+      // Bit maskBit + i is row i; the bits below maskBit are set and must not shift the rows.
+      const bitmap = new Uint8Array(Math.ceil((maskBit + count) / 8));
+      for (let bit = 0; bit < maskBit; bit++) bitmap[bit >> 3] |= 1 << (bit & 7);
+      for (const row of admitted) bitmap[(maskBit + row) >> 3] |= 1 << ((maskBit + row) & 7);
+
+      const arena = newArena();
+      const base = place(arena, codes, 0);
+      const idsPtr = place(arena, new Uint8Array(ids.buffer), 0);
+      const maskPtr = place(arena, bitmap, 0);
+      const listPtr = place(arena, new Uint8Array(Uint32Array.from(listed).buffer), 0);
+      const { queriesPtr, queryBytes } = placeQueries(arena, queries, dims);
+      const keys = queries.map((query) => {
+        const values = (reference as unknown as Record<string, (q: Typed, c: Typed) => ArrayLike<number>>)[name](query, codes);
+        return Array.from(values, (v) => (name === "hamming_u1" ? -v : v));
+      });
+
+      for (const queryCount of [1, queries.length]) {
+        for (const [filter, rows] of [["bitmap", admitted], ["list", listed]] as const) {
+          const heaps = allocateHeaps(arena, "test", "heaps", queryCount, k);
+          const range: RowRange = filter === "bitmap"
+            ? { base, ids: idsPtr, rowBase: 0, count, mask: maskPtr, maskBit, list: 0 }
+            : { base, ids: idsPtr, rowBase: 0, count: listed.length, mask: 0, maskBit: 0, list: listPtr };
+          const [desc] = writeDescriptors(arena, "test", "descs", { metric, dims, queries: queriesPtr, queryBytes, queryCount }, [range], heaps.list);
+          arena.kernels.scan_topk(desc);
+          for (let q = 0; q < queryCount; q++) {
+            const expected = reference.topk(rows.map((r) => keys[q][r]), rows.map((r) => ids[r]), k).map((i) => rows[i]);
+            expect(Array.from(drainHeap(arena, heaps.heaps[q]).rows), `${filter}, ${queryCount} queries, query ${q}`).toEqual(expected);
+          }
+        }
+      }
     });
 
     it("dot_f32_topk orders negative, zero and positive scores like the reference (-0 ties with +0)", () => {

@@ -1,15 +1,17 @@
 // Ids you can manage: after random interleavings of add, remove, upsert and compact, every search
 // (single and batched, unfiltered and filtered by set, array, typed array and predicate) equals
 // brute force over the live rows the filter allows — on 1 and 2 threads, in one shard and in
-// many small ones.
+// several small ones (filled past the first shard before the interleaving starts, in every mode).
 
 import { afterEach, describe, expect, it } from "vitest";
 import { calibrate, Index, type IndexOptions } from "../src/index.js";
 import { type BruteForceConfig, bruteForceSearch } from "./brute-force.js";
 import { randomNormal, rng, SEARCH_CONFIGS } from "./helpers.js";
+import { rejectsUnchanged } from "./unchanged.js";
 
 const DIMS = 96;
-const SMALL_SHARD = 256 * 1024;
+/** The smallest shard every mode's 96-d rows are accepted in: 64 KiB of rows beside 128 KiB of page and scratch. */
+const SMALL_SHARD = 192 * 1024;
 const open: Index[] = [];
 afterEach(() => {
   for (const index of open.splice(0)) index.dispose();
@@ -21,7 +23,8 @@ function vectors(random: () => number, count: number, pool: Float32Array[]): Flo
     pool.length > 0 && random() < 0.2 ? pool[Math.floor(random() * pool.length)].slice() : randomNormal(random, DIMS));
 }
 
-type FilterKind = "set" | "array" | "typed" | "predicate";
+const FILTER_KINDS = ["set", "array", "typed", "predicate"] as const;
+type FilterKind = (typeof FILTER_KINDS)[number];
 
 /** The live model the index must agree with: id → vector. */
 class Model {
@@ -40,7 +43,14 @@ function makeFilter(kind: FilterKind, allowed: Set<number>) {
   return (id: number) => allowed.has(id);
 }
 
-async function check(index: Index, model: Model, oracle: BruteForceConfig, random: () => number, label: string) {
+/** A result as plain arrays, as the oracle gives it. */
+const plain = (result: { ids: Uint32Array; scores: Float32Array }) => ({ ids: Array.from(result.ids), scores: Array.from(result.scores) });
+
+/**
+ * Checks every search form against the oracle. `round` rotates the filter kinds over the
+ * fractions, so that any four consecutive checks try every kind at every fraction.
+ */
+async function check(index: Index, model: Model, oracle: BruteForceConfig, random: () => number, label: string, round: number) {
   expect(index.size, label).toBe(model.rows.size);
   const queries = [randomNormal(random, DIMS), randomNormal(random, DIMS)];
   const live = [...model.rows.keys()];
@@ -52,15 +62,14 @@ async function check(index: Index, model: Model, oracle: BruteForceConfig, rando
     expect(Array.from(got.scores), `${label}: unfiltered scores`).toEqual(want.scores);
   }
   const batch = await index.searchBatch(queries, { k: 5, rescoreMultiplier: 2 });
-  queries.forEach((query, q) => expect(Array.from(batch[q].ids), `${label}: batch ${q}`).toEqual(model.search(query, 5, 2, oracle).ids));
+  queries.forEach((query, q) => expect(plain(batch[q]), `${label}: batch ${q}`).toEqual(model.search(query, 5, 2, oracle)));
 
   // Filters admitting 0%, 1%, 50% and 100% of the live rows, plus ids the index does not hold.
-  const kinds: FilterKind[] = ["set", "array", "typed", "predicate"];
-  for (const fraction of [0, 0.01, 0.5, 1]) {
+  for (const [f, fraction] of [0, 0.01, 0.5, 1].entries()) {
     const allowed = new Set(live.filter(() => random() < fraction));
     if (fraction === 0.01 && allowed.size === 0 && live.length > 0) allowed.add(live[0]);
     allowed.add(4_000_000_000); // never stored
-    const kind = kinds[Math.floor(random() * kinds.length)];
+    const kind = FILTER_KINDS[(round + f) % FILTER_KINDS.length];
     const filter = makeFilter(kind, allowed);
     const k = allowed.size + 3; // more than the allowed rows whenever few are allowed
     const query = queries[0];
@@ -71,7 +80,7 @@ async function check(index: Index, model: Model, oracle: BruteForceConfig, rando
     expect(Array.from(got.scores), `${label}: ${kind} filter ${fraction} scores`).toEqual(want.scores);
     if (allowed.size <= 6) expect(got.ids.length).toBe(allowed.size - 1);
     const batched = await index.searchBatch(queries, { k: kk, rescoreMultiplier: 3, filter });
-    queries.forEach((q, i) => expect(Array.from(batched[i].ids), `${label}: batched ${kind} filter ${fraction}`).toEqual(model.search(q, kk, 3, oracle, allowed).ids));
+    queries.forEach((q, i) => expect(plain(batched[i]), `${label}: batched ${kind} filter ${fraction}`).toEqual(model.search(q, kk, 3, oracle, allowed)));
   }
 }
 
@@ -96,6 +105,23 @@ describe.each(cases)("$precision → $rescore, threads $threads, shardBytes $sha
     const pool: Float32Array[] = [];
     let nextFresh = 0;
     const fresh = () => (nextFresh += 1 + Math.floor(random() * 5));
+    const addRows = (count: number, explicitIds: boolean) => {
+      const rows = vectors(random, count, pool);
+      const stored = index.add(rows, explicitIds ? rows.map(() => fresh()) : undefined);
+      stored.forEach((id, i) => model.rows.set(id, rows[i]));
+      nextFresh = Math.max(nextFresh, ...stored);
+      pool.push(...rows);
+    };
+
+    // Small shards: fill past the first one in every mode (a binary code of 96 bits is 12 bytes,
+    // so the binary modes need thousands of rows), so that every operation below meets two shards.
+    if (config.shardBytes !== undefined) {
+      for (let adds = 0; index.shards < 2; adds++) {
+        expect(adds, "rows added without a second shard").toBeLessThan(20);
+        addRows(400, true);
+      }
+      await check(index, model, oracle, random, "filled past one shard", 0);
+    }
 
     // Two adds, then every other operation at least once, in a seeded order.
     const later = ["add", "remove", "upsert", "compact", "add-default", "remove", "compact"].sort(() => random() - 0.5);
@@ -103,12 +129,7 @@ describe.each(cases)("$precision → $rescore, threads $threads, shardBytes $sha
       const label = `step ${step}`;
       const live = [...model.rows.keys()];
       if (op === "add" || op === "add-default") {
-        const rows = vectors(random, 120 + Math.floor(random() * 200), pool);
-        const ids = op === "add" ? rows.map(() => fresh()) : undefined;
-        const stored = index.add(rows, ids);
-        stored.forEach((id, i) => model.rows.set(id, rows[i]));
-        nextFresh = Math.max(nextFresh, ...stored);
-        pool.push(...rows);
+        addRows(120 + Math.floor(random() * 200), op === "add");
       } else if (op === "remove") {
         const chosen = live.filter(() => random() < 0.3);
         const unknown = [nextFresh + 1000, 3_999_999_999];
@@ -129,11 +150,38 @@ describe.each(cases)("$precision → $rescore, threads $threads, shardBytes $sha
         await index.compact();
         expect(index.memoryBytes).toBeLessThanOrEqual(before + 64 * 1024 * (index.shards + 1));
       }
-      await check(index, model, oracle, random, `${label} (${op})`);
+      await check(index, model, oracle, random, `${label} (${op})`, step + 1);
     }
-    if (config.shardBytes !== undefined && (config.precision === "float32" || config.rescore === "float32")) {
-      expect(index.shards).toBeGreaterThanOrEqual(2);
+    if (config.shardBytes !== undefined) expect(index.shards).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("shards under maxMemoryBytes", () => {
+  it("maxMemoryBytes bounds every shard together: adds fill several shards, then one is refused with nothing changed", async () => {
+    const random = rng(11);
+    const maxMemoryBytes = 1024 * 1024;
+    const rows = Array.from({ length: 400 }, () => randomNormal(random, DIMS));
+    const index = await Index.create({ dims: DIMS, precision: "binary", rescore: "int8", ranges: calibrate(rows), shardBytes: SMALL_SHARD, maxMemoryBytes });
+    open.push(index);
+    let refusal: unknown;
+    for (let adds = 0; refusal === undefined; adds++) {
+      expect(adds, "adds never refused").toBeLessThan(100);
+      expect(index.memoryBytes).toBeLessThanOrEqual(maxMemoryBytes);
+      try {
+        index.add(rows);
+      } catch (error) {
+        refusal = error;
+      }
     }
+    expect(refusal).toBeInstanceOf(RangeError);
+    expect((refusal as Error).message).toMatch(/index\.add: needs \d+ bytes of WebAssembly memory, more than its limit of 1048576 bytes \(maxMemoryBytes\); nothing was changed/);
+    expect(index.shards).toBeGreaterThanOrEqual(3); // 192 KiB each: the ceiling, not one shard, stopped the adds
+    expect(index.memoryBytes).toBeLessThanOrEqual(maxMemoryBytes);
+    // Every shard can still be searched: the headroom for its scratch memory was kept in the budget.
+    const answers = await index.searchBatch(rows.slice(0, 4), { k: 200 });
+    expect(answers.map((answer) => answer.ids[0])).toEqual([0, 1, 2, 3]);
+    expect(index.memoryBytes).toBeLessThanOrEqual(maxMemoryBytes);
+    await rejectsUnchanged(index, rows.slice(0, 2), () => index.add(rows), RangeError, /\(maxMemoryBytes\); nothing was changed/);
   });
 });
 
@@ -178,6 +226,28 @@ describe("removal and compaction", () => {
     expect(Array.from(afterUpsert.ids)).not.toContain(900);
     expect((await fourth).ids[0]).toBe(900);
     expect(index.has(3)).toBe(true);
+  });
+
+  it("a predicate filter is called once per live row per search call, for a whole batch, never for removed rows", async () => {
+    const random = rng(10);
+    const rows = Array.from({ length: 3000 }, () => randomNormal(random, DIMS));
+    const index = await Index.create({ dims: DIMS, precision: "binary", rescore: "int8", ranges: calibrate(rows), shardBytes: SMALL_SHARD });
+    open.push(index);
+    index.add(rows);
+    expect(index.shards).toBeGreaterThanOrEqual(2);
+    const removed = Array.from({ length: 300 }, (_, i) => i * 10 + 1);
+    index.remove(removed);
+    const calls = new Map<number, number>();
+    const predicate = (id: number) => {
+      calls.set(id, (calls.get(id) ?? 0) + 1);
+      return id % 3 === 0;
+    };
+    const queries = rows.slice(0, 8);
+    const results = await index.searchBatch(queries, { k: 10, filter: predicate });
+    const live = rows.map((_, id) => id).filter((id) => !removed.includes(id));
+    expect([...calls.keys()].sort((a, b) => a - b)).toEqual(live);
+    expect(Math.max(...calls.values())).toBe(1);
+    for (const result of results) for (const id of result.ids) expect(id % 3).toBe(0);
   });
 
   it("ids stay unique: add rejects an id the index holds, accepts one that was removed", async () => {

@@ -63,6 +63,23 @@ describe("threads", () => {
     expect(scan).toHaveBeenCalledTimes(1);
   });
 
+  it("every shard scans with a kernel instance and workers of its own, shards made by later adds included", async () => {
+    const index = await create({ precision: "binary", rescore: "int8", threads: 2, shardBytes: 192 * 1024 });
+    const single = await create({ precision: "binary", rescore: "int8" });
+    index.add(ROWS.slice(0, 500), IDS.slice(0, 500));
+    index.add(ROWS.slice(500), IDS.slice(500));
+    single.add(ROWS, IDS);
+    const shards = (index as unknown as { shardList: Array<{ pool?: WorkerPool; poolStarting?: Promise<void>; arena: { kernels: object } }> }).shardList;
+    expect(shards.length).toBeGreaterThanOrEqual(2);
+    await Promise.all(shards.map((shard) => shard.poolStarting));
+    expect(new Set(shards.map((shard) => shard.arena.kernels)).size).toBe(shards.length);
+    expect(shards.every((shard) => shard.pool !== undefined)).toBe(true);
+    expect(new Set(shards.map((shard) => shard.pool)).size).toBe(shards.length);
+    const scans = shards.map((shard) => vi.spyOn(shard.pool!, "scan"));
+    expect(await index.searchBatch(QUERIES.slice(0, 4), { k: 10 })).toEqual(await single.searchBatch(QUERIES.slice(0, 4), { k: 10 }));
+    scans.forEach((scan, s) => expect(scan, `shard ${s}'s workers`).toHaveBeenCalled());
+  });
+
   it("hands the worker its share before the calling thread scans its own (the two shares overlap)", async () => {
     const index = await create({ precision: "binary", threads: 2 });
     index.add(ROWS);

@@ -323,7 +323,7 @@ function persistenceRatios(run: PersistenceRun): string[] {
 function idsCells(rows: readonly IdsRow[]): string[][] {
   return rows.map((r) => [
     r.name, formatSig(r.p50Ms), r.baseline ?? "", r.baselineP50Ms === undefined ? "" : formatSig(r.baselineP50Ms),
-    r.ratio === undefined ? "" : `${formatSig(r.ratio, 3, true)}×`,
+    r.ratio === undefined ? "" : ratioText(r.ratio, r.ratioLow, r.ratioHigh),
   ]);
 }
 

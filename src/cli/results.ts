@@ -166,6 +166,9 @@ export interface IdsRow {
   baselineP50Ms?: number;
   /** p50Ms / baselineP50Ms: below 1 is faster than the baseline. */
   ratio?: number;
+  /** The lowest and highest round's time ÷ the baseline's in that round (contenders timed in turn). */
+  ratioLow?: number;
+  ratioHigh?: number;
 }
 
 /** The scale suite: one index past one WebAssembly memory. */
