@@ -13,7 +13,8 @@
 //                                    this scan with a descriptor of their arguments.
 //   matmul_f32(a, b, rows, inner, cols, out, panels)  out = a · b, row-major float32 (matmul.ts);
 //     panels: scratch of matmul_f32_panel_bytes(inner, cols) bytes
-//   matmul_f64(a, b, rows, inner, cols, out)  the same in float64 (matmul.ts)
+//   matmul_f64(a, b, rows, inner, cols, out, panels)  the same in float64 (matmul.ts); panels:
+//     scratch of matmul_f64_panel_bytes(inner, cols) bytes
 //   transpose_f32(a, rows, cols, out)  out = aᵀ, float32 (matmul.ts)
 //   tridiagonalize_f64, accumulate_reflections_f64, implicit_ql_f64: symmetric eigendecomposition
 //                                    (eigen.ts; driven by src/eigen.ts); orthogonalize_row_f64:
@@ -30,7 +31,7 @@ import {
 } from "./scan";
 
 import { MAX_REGISTER_BLOCKS } from "./hamming";
-import { matmulF32, matmulPanelBytes } from "./matmul";
+import { matmulF32, matmulF64, matmulF64PanelBytes, matmulPanelBytes } from "./matmul";
 
 export { HEAP_HEADER } from "./topk";
 export { DESC_BYTES } from "./scan";
@@ -220,7 +221,15 @@ export function matmul_f32_panel_bytes(inner: i32, cols: i32): usize {
   return matmulPanelBytes(inner, cols);
 }
 
-export { matmulF64 as matmul_f64, transposeF32 as transpose_f32 } from "./matmul";
+export function matmul_f64(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize, panels: usize): void {
+  matmulF64(a, b, rows, inner, cols, out, panels);
+}
+
+export function matmul_f64_panel_bytes(inner: i32, cols: i32): usize {
+  return matmulF64PanelBytes(inner, cols);
+}
+
+export { transposeF32 as transpose_f32 } from "./matmul";
 export {
   accumulateReflectionsF64 as accumulate_reflections_f64, implicitQLF64 as implicit_ql_f64, orthogonalizeRowF64 as orthogonalize_row_f64,
   tridiagonalizeF64 as tridiagonalize_f64,

@@ -160,18 +160,28 @@ export function matmulF32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, 
 }
 
 // The float64 product for fitting rotations: out (rows × cols) = a (rows × inner) · b (inner ×
-// cols), row-major and packed, as matmulF32 but in f64x2 lanes and without k blocking (its
-// matrices are the d × d ones of ITQ's Procrustes step, a few MB). Every output element is its own
-// sequential sum over k, each product rounded before its add, so it matches a scalar loop in
-// float64 (src/reference.ts order) bit for bit: tiles of 4 rows × 4 columns, then a 2-column strip
-// and single columns for the last cols % 4, then one row at a time for the last rows % 4.
+// cols), row-major and packed, as matmulF32 but in f64x2 lanes: tiles of 4 rows × 4 columns, then a
+// 2-column strip and single columns for the last cols % 4, then one row at a time for the last
+// rows % 4. Its matrices are ITQ's d × d ones (8 MiB at d = 1024), packed as matmulF32 packs:
+// k blocks of INNER_BLOCK_F64 rows of b copied into 4-column panels of 32 bytes a row, rows
+// ROW_BLOCK at a time. Every output element is its own sequential sum over k (partial sums go
+// through out, which a float64 round-trips exactly), each product rounded before its add, so it
+// matches a scalar loop in float64 (src/reference.ts order) bit for bit.
 
-/** Four rows × four columns of out. */
-@inline function tile4x4F64(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32): void {
+/** k values per pass: the block's 4-column panels of b (1 MiB at 1024 columns) stay in L2. */
+const INNER_BLOCK_F64: i32 = 128;
+
+/** Bytes of the `panels` scratch that matmulF64 needs: one k block of b's whole 4-column panels. */
+export function matmulF64PanelBytes(inner: i32, cols: i32): usize {
+  return (<usize>min(inner, INNER_BLOCK_F64) * <usize>(cols & ~3)) << 3;
+}
+
+/** Four rows × four columns of out, k from k0 to k1, continuing sums in out when k0 > 0; `bk`, `bStep` as tile4x8. */
+@inline function tile4x4F64(a: usize, bk: usize, bStep: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
   const aRow = <usize>inner << 3;
-  const bRow = <usize>cols << 3;
   const oRow = <usize>cols << 3;
   const a0 = a + ((<usize>r * <usize>inner) << 3);
+  const o0 = out + ((<usize>r * <usize>cols + <usize>c) << 3);
   let acc00_f64x2 = f64x2.splat(0);
   let acc01_f64x2 = f64x2.splat(0);
   let acc10_f64x2 = f64x2.splat(0);
@@ -180,8 +190,17 @@ export function matmulF32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, 
   let acc21_f64x2 = f64x2.splat(0);
   let acc30_f64x2 = f64x2.splat(0);
   let acc31_f64x2 = f64x2.splat(0);
-  let bk = b + (<usize>c << 3);
-  for (let k: i32 = 0; k < inner; k++) {
+  if (k0 > 0) {
+    acc00_f64x2 = v128.load(o0);
+    acc01_f64x2 = v128.load(o0, 16);
+    acc10_f64x2 = v128.load(o0 + oRow);
+    acc11_f64x2 = v128.load(o0 + oRow, 16);
+    acc20_f64x2 = v128.load(o0 + 2 * oRow);
+    acc21_f64x2 = v128.load(o0 + 2 * oRow, 16);
+    acc30_f64x2 = v128.load(o0 + 3 * oRow);
+    acc31_f64x2 = v128.load(o0 + 3 * oRow, 16);
+  }
+  for (let k = k0; k < k1; k++) {
     const b0_f64x2 = v128.load(bk);
     const b1_f64x2 = v128.load(bk, 16);
     const ak = a0 + (<usize>k << 3);
@@ -197,9 +216,8 @@ export function matmulF32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, 
     acc21_f64x2 = f64x2.add(acc21_f64x2, f64x2.mul(x2_f64x2, b1_f64x2));
     acc30_f64x2 = f64x2.add(acc30_f64x2, f64x2.mul(x3_f64x2, b0_f64x2));
     acc31_f64x2 = f64x2.add(acc31_f64x2, f64x2.mul(x3_f64x2, b1_f64x2));
-    bk += bRow;
+    bk += bStep;
   }
-  const o0 = out + ((<usize>r * <usize>cols + <usize>c) << 3);
   v128.store(o0, acc00_f64x2);
   v128.store(o0, acc01_f64x2, 16);
   v128.store(o0 + oRow, acc10_f64x2);
@@ -210,44 +228,74 @@ export function matmulF32(a: usize, b: usize, rows: i32, inner: i32, cols: i32, 
   v128.store(o0 + 3 * oRow, acc31_f64x2, 16);
 }
 
-/** One row × two columns of out. */
-@inline function strip1x2F64(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32): void {
+/** One row × two columns of out, k from k0 to k1, continuing sums in out when k0 > 0; `bk`, `bStep` as tile4x8. */
+@inline function strip1x2F64(a: usize, bk: usize, bStep: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
   const ar = a + ((<usize>r * <usize>inner) << 3);
-  let acc_f64x2 = f64x2.splat(0);
-  let bk = b + (<usize>c << 3);
-  for (let k: i32 = 0; k < inner; k++) {
+  const o = out + ((<usize>r * <usize>cols + <usize>c) << 3);
+  let acc_f64x2 = k0 > 0 ? v128.load(o) : f64x2.splat(0);
+  for (let k = k0; k < k1; k++) {
     acc_f64x2 = f64x2.add(acc_f64x2, f64x2.mul(f64x2.splat(load<f64>(ar + (<usize>k << 3))), v128.load(bk)));
-    bk += <usize>cols << 3;
+    bk += bStep;
   }
-  v128.store(out + ((<usize>r * <usize>cols + <usize>c) << 3), acc_f64x2);
+  v128.store(o, acc_f64x2);
 }
 
-/** One element of out. */
-@inline function singleF64(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32): void {
+/** One element of out, k from k0 to k1, continuing its sum when k0 > 0. */
+@inline function singleF64(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
   const ar = a + ((<usize>r * <usize>inner) << 3);
-  let acc: f64 = 0;
-  let bk = b + (<usize>c << 3);
-  for (let k: i32 = 0; k < inner; k++) {
+  const o = out + ((<usize>r * <usize>cols + <usize>c) << 3);
+  let acc: f64 = k0 > 0 ? load<f64>(o) : 0;
+  let bk = b + ((<usize>k0 * <usize>cols + <usize>c) << 3);
+  for (let k = k0; k < k1; k++) {
     acc += load<f64>(ar + (<usize>k << 3)) * load<f64>(bk);
     bk += <usize>cols << 3;
   }
-  store<f64>(out + ((<usize>r * <usize>cols + <usize>c) << 3), acc);
+  store<f64>(o, acc);
 }
 
-/** Columns `c` onward of row `r`: 2-wide strips, then a single column. */
-@inline function rowTailF64(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32): void {
-  for (; c + 2 <= cols; c += 2) strip1x2F64(a, b, out, r, c, inner, cols);
-  if (c < cols) singleF64(a, b, out, r, c, inner, cols);
+/** Columns `c` onward of row `r`, read from b itself (the last cols % 4): a 2-wide strip, then a single column. */
+@inline function rowTailF64(a: usize, b: usize, out: usize, r: i32, c: i32, inner: i32, cols: i32, k0: i32, k1: i32): void {
+  for (; c + 2 <= cols; c += 2) strip1x2F64(a, b + ((<usize>k0 * <usize>cols + <usize>c) << 3), <usize>cols << 3, out, r, c, inner, cols, k0, k1);
+  if (c < cols) singleF64(a, b, out, r, c, inner, cols, k0, k1);
 }
 
-export function matmulF64(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize): void {
-  let r: i32 = 0;
-  for (; r + 4 <= rows; r += 4) {
-    let c: i32 = 0;
-    for (; c + 4 <= cols; c += 4) tile4x4F64(a, b, out, r, c, inner, cols);
-    for (let j: i32 = 0; j < 4; j++) rowTailF64(a, b, out, r + j, c, inner, cols);
+/** Copies rows k0 … k1 − 1 of b's first `panelCols` columns into 4-column panels of 32 bytes a row. */
+@inline function packPanelsF64(b: usize, cols: i32, panelCols: i32, k0: i32, k1: i32, panels: usize): void {
+  const depth = <usize>(k1 - k0);
+  for (let c: i32 = 0; c < panelCols; c += 4) {
+    const panel = panels + ((<usize>c * depth) << 3);
+    let from = b + ((<usize>k0 * <usize>cols + <usize>c) << 3);
+    for (let k: usize = 0; k < depth; k++) {
+      v128.store(panel + (k << 5), v128.load(from));
+      v128.store(panel + (k << 5), v128.load(from, 16), 16);
+      from += <usize>cols << 3;
+    }
   }
-  for (; r < rows; r++) rowTailF64(a, b, out, r, 0, inner, cols);
+}
+
+export function matmulF64(a: usize, b: usize, rows: i32, inner: i32, cols: i32, out: usize, panels: usize): void {
+  if (inner <= 0) {
+    memory.fill(out, 0, (<usize>rows * <usize>cols) << 3);
+    return;
+  }
+  const panelCols = cols & ~3;
+  for (let k0: i32 = 0; k0 < inner; k0 += INNER_BLOCK_F64) {
+    const k1 = min(inner, k0 + INNER_BLOCK_F64);
+    packPanelsF64(b, cols, panelCols, k0, k1, panels);
+    for (let r0: i32 = 0; r0 < rows; r0 += ROW_BLOCK) {
+      const r1 = min(rows, r0 + ROW_BLOCK);
+      for (let c: i32 = 0; c < panelCols; c += 4) {
+        const panel = panels + ((<usize>c * <usize>(k1 - k0)) << 3);
+        let r = r0;
+        for (; r + 4 <= r1; r += 4) tile4x4F64(a, panel, 32, out, r, c, inner, cols, k0, k1);
+        for (; r < r1; r++) {
+          strip1x2F64(a, panel, 32, out, r, c, inner, cols, k0, k1);
+          strip1x2F64(a, panel + 16, 32, out, r, c + 2, inner, cols, k0, k1);
+        }
+      }
+      for (let r = r0; r < r1; r++) rowTailF64(a, b, out, r, panelCols, inner, cols, k0, k1);
+    }
+  }
 }
 
 /** Rows × columns per tile of transposeF32: a tile's source and destination lines stay in cache. */

@@ -74,7 +74,7 @@ function matmul64(caller: string, arena: Arena, a: Float64Array, b: Float64Array
   const outPtr = arena.scratchFor(caller, "out64", rows * cols * 8);
   new Float64Array(arena.memory.buffer, aPtr, a.length).set(a);
   new Float64Array(arena.memory.buffer, bPtr, b.length).set(b);
-  arena.kernels.matmul_f64(aPtr, bPtr, rows, inner, cols, outPtr);
+  arena.matmulF64(caller, aPtr, bPtr, rows, inner, cols, outPtr);
   return new Float64Array(arena.memory.buffer, outPtr, rows * cols).slice();
 }
 

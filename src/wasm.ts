@@ -43,7 +43,8 @@ export interface KernelExports {
   pack_bits_f32(src: number, rows: number, dims: number, out: number, flip: number): void;
   quantize_u8_f32(src: number, rows: number, dims: number, mins: number, steps: number, out: number, flip: number): void;
   find_nonfinite_f32(src: number, count: number): number;
-  matmul_f64(a: number, b: number, rows: number, inner: number, cols: number, out: number): void;
+  matmul_f64(a: number, b: number, rows: number, inner: number, cols: number, out: number, panels: number): void;
+  matmul_f64_panel_bytes(inner: number, cols: number): number;
   transpose_f32(a: number, rows: number, cols: number, out: number): void;
   tridiagonalize_f64(a: number, d: number, e: number, h: number, p: number, n: number): void;
   accumulate_reflections_f64(a: number, h: number, w: number, n: number): void;
@@ -488,6 +489,12 @@ export class Arena {
   matmulF32(caller: string, a: number, b: number, rows: number, inner: number, cols: number, out: number): void {
     const panels = this.scratchFor(caller, "matmul panels", this.kernels.matmul_f32_panel_bytes(inner, cols));
     this.kernels.matmul_f32(a, b, rows, inner, cols, out, panels);
+  }
+
+  /** The same as matmulF32 in float64 (matmul_f64). */
+  matmulF64(caller: string, a: number, b: number, rows: number, inner: number, cols: number, out: number): void {
+    const panels = this.scratchFor(caller, "matmul panels", this.kernels.matmul_f64_panel_bytes(inner, cols));
+    this.kernels.matmul_f64(a, b, rows, inner, cols, out, panels);
   }
 
   /**

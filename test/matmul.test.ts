@@ -32,11 +32,10 @@ function runProduct(
   const bPtr = place(b, misalign[1]);
   const outBytes = rows * cols * a.BYTES_PER_ELEMENT;
   const out = place(kernel === "matmul_f32" ? new Float32Array(rows * cols).fill(Number.NaN) : new Float64Array(rows * cols).fill(Number.NaN), misalign[2]);
-  if (kernel === "matmul_f32") {
-    // The panel scratch, NaN-filled and as misaligned as b: the kernel must write every byte it reads.
-    const panels = place(new Float32Array(arena.kernels.matmul_f32_panel_bytes(inner, cols) / 4).fill(Number.NaN), misalign[1]);
-    arena.kernels.matmul_f32(aPtr, bPtr, rows, inner, cols, out, panels);
-  } else arena.kernels.matmul_f64(aPtr, bPtr, rows, inner, cols, out);
+  // The panel scratch, NaN-filled and as misaligned as b: the kernel must write every byte it reads.
+  const panelBytes = arena.kernels[`${kernel}_panel_bytes`](inner, cols);
+  const panels = place(new Float64Array(Math.ceil(panelBytes / 8)).fill(Number.NaN), misalign[1]);
+  arena.kernels[kernel](aPtr, bPtr, rows, inner, cols, out, panels);
   return arena.u8.slice(out, out + outBytes);
 }
 
@@ -148,6 +147,13 @@ describe("matmul_f64 (ITQ's Procrustes products) against a scalar float64 loop, 
     const b = normal64(random, 300 * 37);
     const expected = referenceMatmulF64(a, b, 64, 300, 37);
     for (const misalign of [[0, 0, 0], [8, 16, 24], [1, 3, 2]]) expect(runF64(a, b, 64, 300, 37, misalign), `offsets ${misalign}`).toEqual(expected);
+  });
+
+  it("past one row block, over several k blocks and many panels (261 × 290 × 38)", () => {
+    const random = rng(33);
+    const a = normal64(random, 261 * 290);
+    const b = normal64(random, 290 * 38);
+    expect(runF64(a, b, 261, 290, 38)).toEqual(referenceMatmulF64(a, b, 261, 290, 38));
   });
 
   it("adversarial values: cancellation, huge and tiny magnitudes, signed zeros", () => {
