@@ -2,6 +2,8 @@
 // Why two threads lost to one: each suspected cause timed on its own, contenders interleaved
 // (A B A B …) in one process, with the spread. Run after `npm run build`, from the project root:
 //   node scripts/thread-probe.mjs [binary|int8|float32] [rows]
+// (a few MB of rows, e.g. binary 32768, sit in cache: there two threads show what the cores give
+// for compute alone; the default sizes read from memory).
 // Reads the index's internals (shardList, pool, arena): a diagnostic, not an API.
 import { Index } from "../dist/index.js";
 import { randomNormal } from "../dist/cli/kernel-bench.js";
@@ -48,6 +50,9 @@ async function interleave(contenders) {
 
 const one = await build(1);
 const two = await build(2);
+// A corpus small enough to sit in cache would stay on one thread (each must get ≥ 4 MB of work):
+// split it anyway, so that in-cache scaling (compute, not memory) can be read against the rest.
+two.parallelMinBytes = 0;
 const query = randomNormal(dims, 99);
 const shard = two.shardList[0];
 const pool = shard.pool;
