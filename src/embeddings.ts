@@ -76,9 +76,17 @@ export function viewRows(input: unknown, dims: number | undefined, unshared: boo
   return { data: input as Float32Array, rows: length / dims, cols: dims };
 }
 
-/** The length of a genuine typed array, read from its internal slot (0 once its buffer is detached). */
-export function lengthNow(array: Float32Array): number {
-  return typedArrayLength.call(array);
+/**
+ * Throws a RangeError when `view` (from viewRows) no longer holds its rows because the caller's
+ * code, run since (`when`: "ids were read"), detached or resized its buffer.
+ */
+export function checkStillHeld(caller: string, view: Matrix, name: string, when: string): void {
+  const length = typedArrayLength.call(view.data);
+  if (length !== view.rows * view.cols) {
+    throw new RangeError(
+      `${caller}: ${name} changed from ${view.rows * view.cols} to ${length} values while ${when} (a detached or resized buffer); nothing was changed`,
+    );
+  }
 }
 
 /**

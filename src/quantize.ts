@@ -11,7 +11,7 @@
 // quantizeRows: assembly/quantize.ts, bit-exact with the scalar loops packBitsRow and
 // quantizeRow here); before that, and for the scalar reference, by those loops.
 
-import { type EmbeddingsInput, FLOAT32_MAX, floatsView, type Matrix, toMatrix, toVector, viewRows } from "./embeddings.js";
+import { checkStillHeld, type EmbeddingsInput, FLOAT32_MAX, floatsView, type Matrix, toMatrix, toVector, viewRows } from "./embeddings.js";
 import { checkChoice, describe } from "./errors.js";
 import { CALIBRATE_OPTION_KEYS, QUANTIZE_OPTION_KEYS, readOptions } from "./options.js";
 import { Arena, isCompiled } from "./wasm.js";
@@ -107,7 +107,10 @@ function checkRanges(caller: string, ranges: Ranges, name: string): Ranges {
  */
 export function calibrate(embeddings: EmbeddingsInput, options: CalibrateOptions = {}): Ranges {
   const { dims } = readOptions("calibrate", options, CALIBRATE_OPTION_KEYS, "an object like { dims: 384 }");
-  return rangesOf(toMatrix("calibrate", embeddings, { dims }));
+  // A flat Float32Array over an ArrayBuffer is read in place once checked whole; one holding a
+  // value that is not finite takes the copying path, whose error names it.
+  const view = isCompiled("simd") ? viewRows(embeddings, dims, true) : undefined;
+  return rangesOf(view !== undefined && findNonFinite(view) < 0 ? view : toMatrix("calibrate", embeddings, { dims }));
 }
 
 /**
@@ -286,12 +289,16 @@ export function quantizeRows(
   }, onNonFinite);
 }
 
-/** Resolves the ranges of `quantize`: `ranges`, else `calibration`, else the input itself. */
-function resolveRanges(matrix: Matrix, options: QuantizeOptions): Ranges {
+/**
+ * Resolves the ranges of `quantize`: `ranges`, else `calibration`, else the input itself (a
+ * matrix over the caller's own array is checked whole first, see quantize).
+ */
+function resolveRanges(matrix: Matrix, options: QuantizeOptions, onNonFinite: (() => never) | undefined): Ranges {
   if (options.ranges !== undefined) return toRanges("quantize", options.ranges, matrix.cols, "options.ranges");
   if (options.calibration !== undefined) {
     return rangesOf(toMatrix("quantize", options.calibration, { dims: matrix.cols, name: "options.calibration" }), "quantize", "options.calibration");
   }
+  if (onNonFinite !== undefined && findNonFinite(matrix) >= 0) onNonFinite();
   return rangesOf(matrix, "quantize");
 }
 
@@ -318,18 +325,21 @@ export function quantize(embeddings: EmbeddingsInput, precision: Precision, opti
 export function quantize(embeddings: EmbeddingsInput, precision: Precision, options: QuantizeOptions = {}): Quantized {
   checkChoice("quantize", "precision", precision, PRECISIONS);
   options = readOptions("quantize", options, QUANTIZE_OPTION_KEYS, "an object like { ranges } or { calibration }");
-  // A flat Float32Array is read straight into the kernels' staging chunks, each validated there
-  // (quantizing needs no whole copy first, only when its own min/max become the ranges).
+  // A genuine flat Float32Array is read in place, straight into the kernels' staging chunks,
+  // each checked as it is staged: no whole copy first. When its own min/max become the ranges it
+  // is read twice (ranges, then codes), so then only one over an ArrayBuffer is read in place,
+  // checked whole first; no caller code runs between that check and the last read.
   const ownRanges = (precision === "int8" || precision === "uint8") && options.ranges === undefined && options.calibration === undefined;
-  const streamed = precision !== "float32" && !ownRanges && isCompiled("simd") ? viewRows(embeddings, options.dims, false) : undefined;
-  const matrix = streamed ?? toMatrix("quantize", embeddings, { dims: options.dims });
+  const view = precision !== "float32" && isCompiled("simd") ? viewRows(embeddings, options.dims, ownRanges) : undefined;
+  const matrix = view ?? toMatrix("quantize", embeddings, { dims: options.dims });
   const { data, rows, cols } = matrix;
-  const onNonFinite = streamed === undefined ? undefined : (): never => {
+  if (precision === "float32") return matrix; // toMatrix's copy is already the caller's own
+  const onNonFinite = view === undefined ? undefined : (): never => {
     toMatrix("quantize", embeddings, { dims: options.dims }); // throws the error naming the value
     throw new RangeError("quantize: embeddings holds a value that is not finite (it changed while being read)");
   };
-
-  if (precision === "float32") return matrix; // toMatrix's copy is already the caller's own
+  const ranges = precision === "int8" || precision === "uint8" ? resolveRanges(matrix, options, onNonFinite) : undefined; // may run the caller's code
+  if (view !== undefined) checkStillHeld("quantize", view, "embeddings", "options were read");
 
   if (precision === "binary" || precision === "ubinary") {
     const bytes = Math.ceil(cols / 8);
@@ -338,9 +348,8 @@ export function quantize(embeddings: EmbeddingsInput, precision: Precision, opti
     return { data: out, rows, cols: bytes };
   }
 
-  const ranges = resolveRanges(matrix, options);
-  const steps = stepsOf(ranges);
+  const steps = stepsOf(ranges!);
   const out = precision === "int8" ? new Int8Array(rows * cols) : new Uint8Array(rows * cols);
-  quantizeRows(data, 0, rows, cols, ranges.min, steps, out, 0, precision === "int8" ? -128 : 0, onNonFinite);
+  quantizeRows(data, 0, rows, cols, ranges!.min, steps, out, 0, precision === "int8" ? -128 : 0, onNonFinite);
   return { data: out, rows, cols };
 }

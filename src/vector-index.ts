@@ -8,7 +8,7 @@
 // result one big shard would.
 
 import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec, rowBytesOf } from "./codec.js";
-import { type EmbeddingsInput, lengthNow, type Matrix, type QueryInput, toMatrix, toVector, viewRows } from "./embeddings.js";
+import { checkStillHeld, type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector, viewRows } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
 import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, type SectionInput, writeContainer } from "./file/container.js";
@@ -857,28 +857,28 @@ export class Index {
   }
 
   /**
-   * The prepared rows of `vectors` (add, upsert) and their checked ids. Most inputs are read once
-   * into a private copy (toMatrix) that is validated and used. A genuine Float32Array over an
-   * ArrayBuffer (not shared) is used in place, saving a copy of every float (and its page faults):
-   * it is checked in WebAssembly after the ids are read, the last of the caller's code this call
-   * runs, and only this thread can change it, so the rows encoded are the rows checked.
+   * The prepared rows of `vectors` (add, upsert) and their checked ids, the rows checked first.
+   * Most inputs are read once into a private copy (toMatrix) that is validated and used. A
+   * genuine Float32Array over an ArrayBuffer (not shared) is used in place, saving a copy of every
+   * float (and the first touch of its pages): only this thread can change it, and only the
+   * caller's code can, which runs here only while explicit ids are read. So it is checked in
+   * WebAssembly, and checked again after such ids when the rows are encoded from it as they are.
    */
   private readRows(caller: string, vectors: EmbeddingsInput, ids: ArrayLike<number> | undefined, held: "new" | "any"): { matrix: Matrix; rowIds: Uint32Array } {
+    const copy = () => toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }); // its error names a bad value's row and column
     const view = viewRows(vectors, this.dims, true);
-    if (view === undefined) {
-      const matrix = this.prepare(caller, toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }), "vectors");
-      return { matrix, rowIds: this.checkNewIds(caller, ids, matrix.rows, held) };
+    const checked = (rows: Matrix) => {
+      if (findNonFinite(rows) < 0) return rows;
+      copy();
+      throw new RangeError(`${caller}: vectors holds a value that is not finite (it changed while being read); nothing was changed`);
+    };
+    const matrix = this.prepare(caller, view === undefined ? copy() : checked(view), "vectors");
+    const rowIds = this.checkNewIds(caller, ids, matrix.rows, held); // may run the caller's code (a Proxy, getters)
+    if (matrix === view && ids !== undefined) {
+      checkStillHeld(caller, view, "vectors", "ids were read");
+      checked(view);
     }
-    const rowIds = this.checkNewIds(caller, ids, view.rows, held); // may run the caller's code: a Proxy, getters
-    const length = lengthNow(view.data);
-    if (length !== view.rows * view.cols) {
-      throw new RangeError(`${caller}: vectors changed from ${view.rows * view.cols} to ${length} values while ids were read (a detached or resized buffer); nothing was changed`);
-    }
-    if (findNonFinite(view) >= 0) {
-      toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }); // throws the RangeError naming the row, column and value
-      throw new RangeError(`${caller}: vectors holds a value that is not finite; values must be finite`);
-    }
-    return { matrix: this.prepare(caller, view, "vectors"), rowIds };
+    return { matrix, rowIds };
   }
 
   /** The int8 codec to write with: the one set, or one calibrated on this first add's rows. */

@@ -194,6 +194,35 @@ describe("the quantization kernels against the scalar loops", () => {
     expect(() => quantize(shared, "int8", { dims, ranges })).toThrow("quantize: embeddings row 129, column 999 is NaN; values must be finite");
   });
 
+  it("takes the ranges of a flat Float32Array in place (int8 without ranges, calibrate): checked whole first", () => {
+    const dims = 1000;
+    const flat = Float32Array.from({ length: 150 * dims }, (_, i) => Math.cos(i * 0.7) * (1 + (i % 7)));
+    const rows = Array.from({ length: 150 }, (_, r) => Array.from(flat.subarray(r * dims, (r + 1) * dims)));
+    const shared = new Float32Array(new SharedArrayBuffer(flat.byteLength));
+    shared.set(flat);
+    const copied = quantize(rows, "int8").data; // the copying path (toMatrix)
+    expect(Array.from(quantize(flat, "int8", { dims }).data)).toEqual(Array.from(copied));
+    expect(Array.from(quantize(shared, "int8", { dims }).data)).toEqual(Array.from(copied)); // copied first: read twice otherwise
+    expect(calibrate(flat, { dims })).toEqual(calibrate(rows));
+    const poisoned = flat.slice();
+    poisoned[149 * dims + 999] = -Infinity;
+    expect(() => quantize(poisoned, "uint8", { dims })).toThrow("quantize: embeddings row 149, column 999 is -Infinity; values must be finite");
+    expect(() => calibrate(poisoned, { dims })).toThrow("calibrate: embeddings row 149, column 999 is -Infinity; values must be finite");
+  });
+
+  it("options.ranges whose reading transfers the embeddings' buffer: a RangeError, not a stale read", () => {
+    const dims = 8;
+    const flat = new Float32Array(4 * dims).fill(0.5);
+    const min = new Proxy(new Array(dims).fill(0), {
+      get(target, key) {
+        if (key === "length") structuredClone(flat.buffer, { transfer: [flat.buffer] });
+        return target[key as never];
+      },
+    });
+    expect(() => quantize(flat, "int8", { dims, ranges: { min, max: new Array(dims).fill(1) } }))
+      .toThrow(`quantize: embeddings changed from ${4 * dims} to 0 values while options were read`);
+  });
+
   it("crosses the kernels' 256 KiB staging chunks, and rows longer than one", () => {
     for (const [rows, dims] of [[1100, 1000], [2, (1 << 16) + 13]]) {
       const src = Float32Array.from({ length: rows * dims }, (_, i) => Math.sin(i * 0.37) * 2);
