@@ -1,8 +1,9 @@
 // Quantization in `quantvec bench`: float32 rows turned into int8 buckets and sign bits by
 // quantize() (WebAssembly kernels, validation and copies included), by the kernels alone, and by
 // the scalar JS loops they replaced, and added to an index, beside a streaming read of the same
-// float bytes and the first touch of a new array of the int8 codes' size (what a fresh output
-// costs before any code is written), all timed in one run. Every quantizing contender's output is
+// float bytes and a new array of the int8 codes' size, filled (what the result costs before
+// any code is written: the first touch of its pages, unless the allocator reuses freed memory),
+// all timed in one run. Every quantizing contender's output is
 // compared byte for byte with the scalar loops' first.
 
 import { packBits, packBitsRow, quantize, quantizeRow, quantizeRows, stepsOf } from "../quantize.js";
@@ -53,13 +54,13 @@ export async function quantizeSuite(rows: number, seed: number, timeMs: number):
   // Timed beside the contenders, not compared with them (the index tests check what add stores).
   const references = [
     {
-      name: "first touch of a new array of the int8 codes' size",
-      note: "new Int8Array(rows × 1024).fill(1): the page faults any fresh output pays, the floor of quantize(…, \"int8\") here",
+      name: "a new array of the int8 codes' size, filled",
+      note: "new Int8Array(rows × 1024).fill(1), what quantize(…, \"int8\")'s result costs before any code is written: the first touch of fresh pages (30-48 µs a page on the AMD EPYC VM) or, for memory the allocator reuses (glibc: below 32 MiB), almost nothing",
       run: () => new Int8Array(rows * DIMS).fill(1).length,
     },
     {
       name: "Index.add, binary → int8",
-      note: "a new index per call, the flat Float32Array checked and quantized in place (no copy), both columns stored",
+      note: "a new index per call, the flat Float32Array checked and quantized in place (no copy), both columns stored: the first touch of the index's new memory included",
       run: async () => {
         const index = await Index.create({ dims: DIMS, precision: "binary", rescore: "int8", ranges });
         index.add(data);
