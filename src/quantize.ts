@@ -280,11 +280,15 @@ export function quantizeRows(
     for (let r = 0; r < rows; r++) quantizeRow(src, (first + r) * cols, cols, min, steps, out, outStart + r * cols, offset);
     return;
   }
+  let mins = -1; // the ranges are copied into the kernels' memory once, at the first chunk
+  let stepsPtr = -1;
   codeInChunks("quantize", src, first, rows, cols, cols, out, outStart, (arena, at, n, to) => {
-    const mins = arena.scratchFor("quantize", "quantize-min", cols * 4);
-    const stepsPtr = arena.scratchFor("quantize", "quantize-steps", cols * 4);
-    arena.f32.set(min, mins >>> 2);
-    arena.f32.set(steps, stepsPtr >>> 2);
+    if (mins < 0) {
+      mins = arena.scratchFor("quantize", "quantize-min", cols * 4);
+      stepsPtr = arena.scratchFor("quantize", "quantize-steps", cols * 4);
+      arena.f32.set(min, mins >>> 2);
+      arena.f32.set(steps, stepsPtr >>> 2);
+    }
     arena.kernels.quantize_u8_f32(at, n, cols, mins, stepsPtr, to, offset === 0 ? 0 : 0x80);
   }, onNonFinite);
 }
