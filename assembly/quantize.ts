@@ -14,8 +14,8 @@
 // quantize_u8_f32: per dimension c, q = clip(floor((x − min[c]) / steps[c]), 0, 255) with every
 // operation in float32 (f32x4.sub and f32x4.div round exactly as Math.fround of the f64 ones do),
 // then q + offset wrapped to a byte: `flip` 0x80 turns uint8 q into int8 q − 128. ±Infinity from
-// an overflowing x − min clips to 0 or 255, as in the scalar twin. 16 values a step (the clip
-// done by saturating narrows), then a scalar tail.
+// an overflowing x − min clips to 0 or 255, as in the scalar twin. 16 values a step, then a
+// scalar tail.
 
 /** The bits of the 16 values at `p` as two bytes (a u16, little-endian): value 0 is the MSB of byte 0. */
 @inline function bitsOf16(p: usize): i32 {
@@ -50,13 +50,20 @@ export function pack_bits_f32(src: usize, rows: i32, dims: i32, out: usize, flip
   }
 }
 
+/** 2^23 as float32: adding it to an integer 0…255 leaves that integer in the low mantissa bits. */
+const MAGIC: f32 = 8388608.0;
+
 /**
- * Four values' floor((x − min) / steps) as i32 lanes, saturated at the i32 limits (±Infinity
- * too). The clip to 0…255 is left to the saturating narrows that follow: cheaper than f32x4.min
- * and max, which V8 lowers to several instructions each for their NaN and −0 rules.
+ * Four values' clip(floor((x − min) / steps), 0, 255) as i32 lanes. The clip uses pmax/pmin (one
+ * maxps/minps each; f32x4.max/min and i32x4.trunc_sat cost several instructions each in V8 for
+ * their NaN and −0 rules, which cannot arise here: x and min are finite, so a lane is a number or
+ * ±Infinity, and ±Infinity clips like any other). The clipped integer, exact in float32, becomes
+ * an i32 by the 2^23 trick: (q + 2^23)'s bits minus 2^23's bits are q.
  */
 @inline function buckets4(x: v128, lo: v128, step: v128): v128 {
-  return i32x4.trunc_sat_f32x4_s(f32x4.floor(f32x4.div(f32x4.sub(x, lo), step)));
+  const bucket = f32x4.floor(f32x4.div(f32x4.sub(x, lo), step));
+  const clipped = f32x4.pmin(f32x4.pmax(bucket, f32x4.splat(0)), f32x4.splat(255));
+  return i32x4.sub(f32x4.add(clipped, f32x4.splat(MAGIC)), f32x4.splat(MAGIC));
 }
 
 /**
@@ -76,7 +83,7 @@ export function quantize_u8_f32(src: usize, rows: i32, dims: i32, mins: usize, s
       const b = buckets4(v128.load(row + at, 16), v128.load(mins + at, 16), v128.load(steps + at, 16));
       const c = buckets4(v128.load(row + at, 32), v128.load(mins + at, 32), v128.load(steps + at, 32));
       const d = buckets4(v128.load(row + at, 48), v128.load(mins + at, 48), v128.load(steps + at, 48));
-      // i32 → i16 saturates to −32768…32767, i16 → u8 to 0…255: together, the clip.
+      // Lanes are 0…255 already: the narrows only pack them.
       const bytes_u8x16 = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d));
       v128.store(codes + <usize>i, v128.xor(bytes_u8x16, flip_u8x16));
     }

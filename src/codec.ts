@@ -2,7 +2,7 @@
 // kernels, and what a kernel's integer key means as a score. The index and its shards ask the
 // codec instead of branching on the precision.
 
-import type { Matrix } from "./embeddings.js";
+import { floatsView, type Matrix } from "./embeddings.js";
 import { type Ranges, packBits, quantizeRows, stepsOf } from "./quantize.js";
 import { intQueryBytes, type KernelPath, writeIntQuery } from "./relaxed.js";
 import { binaryScore, encodeInt8Query, type Int8Decoder, int8Decoder, type Int8Query, int8Score } from "./scoring.js";
@@ -111,7 +111,7 @@ export function float32Codec(dims: number): Codec {
     kernelDims: dims,
     queryBytes: () => align16(dims * 4),
     encodeRows(arena, ptr, matrix, first, count) {
-      arena.f32.set(matrix.data.subarray(first * dims, (first + count) * dims), ptr >>> 2);
+      arena.f32.set(floatsView(matrix.data, first * dims, (first + count) * dims), ptr >>> 2);
     },
     encodeQuery: () => ({}),
     writeQuery(arena, ptr, query) {

@@ -45,6 +45,58 @@ const intrinsic = (key: PropertyKey) => Object.getOwnPropertyDescriptor(typedArr
 const typedArrayName = intrinsic(Symbol.toStringTag) as (this: unknown) => string | undefined;
 const typedArrayLength = intrinsic("length") as (this: unknown) => number;
 const typedArrayBuffer = intrinsic("buffer") as (this: unknown) => ArrayBufferLike;
+const typedArrayByteOffset = intrinsic("byteOffset") as (this: unknown) => number;
+
+// ArrayBuffer's own byteLength getter throws for a SharedArrayBuffer (whatever its toStringTag says).
+const arrayBufferByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, "byteLength")!.get! as (this: unknown) => number;
+
+/** True when `buffer` is an ArrayBuffer (its values change only when this thread's code changes them). */
+function isUnshared(buffer: ArrayBufferLike): boolean {
+  try {
+    arrayBufferByteLength.call(buffer);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A genuine Float32Array of whole rows of `dims` as a matrix over the caller's own values, not a
+ * copy; undefined for every other input (toMatrix copies and validates those, and names what is
+ * wrong). Its values are neither copied nor checked: the caller validates them (findNonFinite)
+ * before use and runs none of the user's code between the check and the last read. With
+ * `unshared`, a Float32Array over a SharedArrayBuffer is undefined too, since another thread
+ * could change it between two reads.
+ */
+export function viewRows(input: unknown, dims: number | undefined, unshared: boolean): Matrix | undefined {
+  if (typedArrayName.call(input) !== "Float32Array" || dims === undefined || !Number.isInteger(dims) || dims <= 0) return undefined;
+  const length = typedArrayLength.call(input);
+  if (length === 0 || length % dims !== 0) return undefined;
+  if (unshared && !isUnshared(typedArrayBuffer.call(input))) return undefined;
+  return { data: input as Float32Array, rows: length / dims, cols: dims };
+}
+
+/**
+ * Throws a RangeError when `view` (from viewRows) no longer holds its rows because the caller's
+ * code, run since (`when`: "ids were read"), detached or resized its buffer.
+ */
+export function checkStillHeld(caller: string, view: Matrix, name: string, when: string): void {
+  const length = typedArrayLength.call(view.data);
+  if (length !== view.rows * view.cols) {
+    throw new RangeError(
+      `${caller}: ${name} changed from ${view.rows * view.cols} to ${length} values while ${when} (a detached or resized buffer); nothing was changed`,
+    );
+  }
+}
+
+/**
+ * Values `start … end − 1` of a genuine Float32Array, as a view made from its internal slots:
+ * unlike `subarray`, no `constructor` or species of the caller's array is consulted (which could
+ * run the caller's code between a check and a read).
+ */
+export function floatsView(array: Float32Array, start: number, end: number): Float32Array {
+  return new Float32Array(typedArrayBuffer.call(array), typedArrayByteOffset.call(array) + start * 4, end - start);
+}
 
 /** What kind of numbers `value` is: a genuine Float32Array or Float64Array, an array, or none of these. */
 function numbersKind(value: unknown): NumbersKind | undefined {

@@ -11,7 +11,7 @@
 // quantizeRows: assembly/quantize.ts, bit-exact with the scalar loops packBitsRow and
 // quantizeRow here); before that, and for the scalar reference, by those loops.
 
-import { type EmbeddingsInput, FLOAT32_MAX, type Matrix, toMatrix, toVector } from "./embeddings.js";
+import { checkStillHeld, type EmbeddingsInput, FLOAT32_MAX, floatsView, type Matrix, toMatrix, toVector, viewRows } from "./embeddings.js";
 import { checkChoice, describe } from "./errors.js";
 import { CALIBRATE_OPTION_KEYS, QUANTIZE_OPTION_KEYS, readOptions } from "./options.js";
 import { Arena, isCompiled } from "./wasm.js";
@@ -59,8 +59,9 @@ export interface CalibrateOptions {
  */
 export function rangesOf(matrix: Matrix, caller = "calibrate", name = "embeddings"): Ranges {
   const { data, rows, cols } = matrix;
-  const min = data.slice(0, cols);
-  const max = data.slice(0, cols);
+  const min = new Float32Array(cols);
+  const max = new Float32Array(cols);
+  for (let c = 0; c < cols; c++) min[c] = max[c] = data[c]; // (no data.slice: it could run a caller's species constructor)
   for (let r = 1; r < rows; r++) {
     const base = r * cols;
     for (let c = 0; c < cols; c++) {
@@ -106,7 +107,10 @@ function checkRanges(caller: string, ranges: Ranges, name: string): Ranges {
  */
 export function calibrate(embeddings: EmbeddingsInput, options: CalibrateOptions = {}): Ranges {
   const { dims } = readOptions("calibrate", options, CALIBRATE_OPTION_KEYS, "an object like { dims: 384 }");
-  return rangesOf(toMatrix("calibrate", embeddings, { dims }));
+  // A flat Float32Array over an ArrayBuffer is read in place once checked whole; one holding a
+  // value that is not finite takes the copying path, whose error names it.
+  const view = isCompiled("simd") ? viewRows(embeddings, dims, true) : undefined;
+  return rangesOf(view !== undefined && findNonFinite(view) < 0 ? view : toMatrix("calibrate", embeddings, { dims }));
 }
 
 /**
@@ -177,35 +181,74 @@ export function packBitsRow(
   }
 }
 
-/** Float input staged into WebAssembly memory per kernel call: 4 MiB, or one row if longer. */
-const CHUNK_FLOATS = 1 << 20;
+/**
+ * Float input staged into WebAssembly memory per kernel call: 256 KiB (it and its codes stay in
+ * a core's L2 cache between the copy and the kernel), or one row if longer.
+ */
+const CHUNK_FLOATS = 1 << 16;
 /** The kernels' own memory for quantizing (a simd128 instance; quantizing needs no other path). */
 let codecArena: Arena | undefined;
 
 /**
- * Runs `kernel` over `rows` rows of `cols` floats from row `first` of `src`, a chunk at a time:
- * each chunk is copied into WebAssembly memory, coded there at `rowBytes` a row and copied to
- * `out` from `outStart` on. With `onNonFinite`, each staged chunk is checked first, and a NaN
- * or ±Infinity in it calls `onNonFinite` (which throws) before that chunk is coded.
+ * Copies `rows` rows of `cols` floats from row `first` of `src` into WebAssembly memory a chunk
+ * at a time and calls `visit` with each staged chunk (its address, first row and row count),
+ * until `visit` returns true.
+ * Each value of `src` is read once, by the copy; views of `src` are made from its internal
+ * slots (floatsView), so no code of the caller runs meanwhile.
+ */
+function forEachStagedChunk(
+  caller: string, src: Float32Array, first: number, rows: number, cols: number,
+  visit: (arena: Arena, ptr: number, done: number, n: number) => boolean | void,
+): void {
+  codecArena ??= new Arena(caller, undefined, false, "simd128");
+  const arena = codecArena;
+  const chunkRows = Math.max(1, Math.floor(CHUNK_FLOATS / cols));
+  const srcPtr = arena.scratchFor(caller, "quantize-src", Math.min(rows, chunkRows) * cols * 4);
+  for (let done = 0; done < rows; done += chunkRows) {
+    const n = Math.min(chunkRows, rows - done);
+    arena.f32.set(floatsView(src, (first + done) * cols, (first + done + n) * cols), srcPtr >>> 2);
+    if (visit(arena, srcPtr, done, n) === true) return;
+  }
+}
+
+/**
+ * Runs `kernel` over `rows` rows of `cols` floats from row `first` of `src`, a staged chunk at a
+ * time (forEachStagedChunk), coded at `rowBytes` a row and copied to `out` from `outStart` on.
+ * With `onNonFinite`, each staged chunk is checked first, and a NaN or ±Infinity in it calls
+ * `onNonFinite` (which throws) before that chunk is coded.
  */
 function codeInChunks(
   caller: string, src: Float32Array, first: number, rows: number, cols: number, rowBytes: number,
   out: Uint8Array | Int8Array, outStart: number, kernel: (arena: Arena, src: number, rows: number, out: number) => void,
   onNonFinite?: () => never,
 ): void {
-  codecArena ??= new Arena(caller, undefined, false, "simd128");
-  const arena = codecArena;
-  const chunkRows = Math.max(1, Math.floor(CHUNK_FLOATS / cols));
-  const srcPtr = arena.scratchFor(caller, "quantize-src", Math.min(rows, chunkRows) * cols * 4);
-  const outPtr = arena.scratchFor(caller, "quantize-out", Math.min(rows, chunkRows) * rowBytes);
   const bytes = new Uint8Array(out.buffer, out.byteOffset, out.length);
-  for (let done = 0; done < rows; done += chunkRows) {
-    const n = Math.min(chunkRows, rows - done);
-    arena.f32.set(src.subarray((first + done) * cols, (first + done + n) * cols), srcPtr >>> 2);
+  let outPtr = -1;
+  forEachStagedChunk(caller, src, first, rows, cols, (arena, srcPtr, done, n) => {
+    if (outPtr < 0) outPtr = arena.scratchFor(caller, "quantize-out", n * rowBytes); // the first chunk is the largest
     if (onNonFinite !== undefined && arena.kernels.find_nonfinite_f32(srcPtr, n * cols) >= 0) onNonFinite();
     kernel(arena, srcPtr, n, outPtr);
     bytes.set(arena.u8.subarray(outPtr, outPtr + n * rowBytes), outStart + done * rowBytes);
+  });
+}
+
+/**
+ * Where the first NaN or ±Infinity of `matrix` is (an index into its data), or −1 when every value is
+ * finite: checked in WebAssembly a staged chunk at a time once `ready()` has run.
+ */
+export function findNonFinite(matrix: Matrix): number {
+  const { data, rows, cols } = matrix;
+  if (!isCompiled("simd")) {
+    for (let i = 0; i < rows * cols; i++) if (!Number.isFinite(data[i])) return i;
+    return -1;
   }
+  let found = -1;
+  forEachStagedChunk("findNonFinite", data, 0, rows, cols, (arena, ptr, done, n) => {
+    const at = arena.kernels.find_nonfinite_f32(ptr, n * cols);
+    if (at >= 0) found = done * cols + at;
+    return found >= 0;
+  });
+  return found;
 }
 
 /**
@@ -237,21 +280,29 @@ export function quantizeRows(
     for (let r = 0; r < rows; r++) quantizeRow(src, (first + r) * cols, cols, min, steps, out, outStart + r * cols, offset);
     return;
   }
+  let mins = -1; // the ranges are copied into the kernels' memory once, at the first chunk
+  let stepsPtr = -1;
   codeInChunks("quantize", src, first, rows, cols, cols, out, outStart, (arena, at, n, to) => {
-    const mins = arena.scratchFor("quantize", "quantize-min", cols * 4);
-    const stepsPtr = arena.scratchFor("quantize", "quantize-steps", cols * 4);
-    arena.f32.set(min, mins >>> 2);
-    arena.f32.set(steps, stepsPtr >>> 2);
+    if (mins < 0) {
+      mins = arena.scratchFor("quantize", "quantize-min", cols * 4);
+      stepsPtr = arena.scratchFor("quantize", "quantize-steps", cols * 4);
+      arena.f32.set(min, mins >>> 2);
+      arena.f32.set(steps, stepsPtr >>> 2);
+    }
     arena.kernels.quantize_u8_f32(at, n, cols, mins, stepsPtr, to, offset === 0 ? 0 : 0x80);
   }, onNonFinite);
 }
 
-/** Resolves the ranges of `quantize`: `ranges`, else `calibration`, else the input itself. */
-function resolveRanges(matrix: Matrix, options: QuantizeOptions): Ranges {
+/**
+ * Resolves the ranges of `quantize`: `ranges`, else `calibration`, else the input itself (a
+ * matrix over the caller's own array is checked whole first, see quantize).
+ */
+function resolveRanges(matrix: Matrix, options: QuantizeOptions, onNonFinite: (() => never) | undefined): Ranges {
   if (options.ranges !== undefined) return toRanges("quantize", options.ranges, matrix.cols, "options.ranges");
   if (options.calibration !== undefined) {
     return rangesOf(toMatrix("quantize", options.calibration, { dims: matrix.cols, name: "options.calibration" }), "quantize", "options.calibration");
   }
+  if (onNonFinite !== undefined && findNonFinite(matrix) >= 0) onNonFinite();
   return rangesOf(matrix, "quantize");
 }
 
@@ -278,18 +329,21 @@ export function quantize(embeddings: EmbeddingsInput, precision: Precision, opti
 export function quantize(embeddings: EmbeddingsInput, precision: Precision, options: QuantizeOptions = {}): Quantized {
   checkChoice("quantize", "precision", precision, PRECISIONS);
   options = readOptions("quantize", options, QUANTIZE_OPTION_KEYS, "an object like { ranges } or { calibration }");
-  // A flat Float32Array is read straight into the kernels' staging chunks, each validated there
-  // (quantizing needs no whole copy first, only when its own min/max become the ranges).
+  // A genuine flat Float32Array is read in place, straight into the kernels' staging chunks,
+  // each checked as it is staged: no whole copy first. When its own min/max become the ranges it
+  // is read twice (ranges, then codes), so then only one over an ArrayBuffer is read in place,
+  // checked whole first; no caller code runs between that check and the last read.
   const ownRanges = (precision === "int8" || precision === "uint8") && options.ranges === undefined && options.calibration === undefined;
-  const streamed = precision !== "float32" && !ownRanges && isCompiled("simd") ? flatMatrix(embeddings, options.dims) : undefined;
-  const matrix = streamed ?? toMatrix("quantize", embeddings, { dims: options.dims });
+  const view = precision !== "float32" && isCompiled("simd") ? viewRows(embeddings, options.dims, ownRanges) : undefined;
+  const matrix = view ?? toMatrix("quantize", embeddings, { dims: options.dims });
   const { data, rows, cols } = matrix;
-  const onNonFinite = streamed === undefined ? undefined : (): never => {
+  if (precision === "float32") return matrix; // toMatrix's copy is already the caller's own
+  const onNonFinite = view === undefined ? undefined : (): never => {
     toMatrix("quantize", embeddings, { dims: options.dims }); // throws the error naming the value
     throw new RangeError("quantize: embeddings holds a value that is not finite (it changed while being read)");
   };
-
-  if (precision === "float32") return matrix; // toMatrix's copy is already the caller's own
+  const ranges = precision === "int8" || precision === "uint8" ? resolveRanges(matrix, options, onNonFinite) : undefined; // may run the caller's code
+  if (view !== undefined) checkStillHeld("quantize", view, "embeddings", "options were read");
 
   if (precision === "binary" || precision === "ubinary") {
     const bytes = Math.ceil(cols / 8);
@@ -298,16 +352,8 @@ export function quantize(embeddings: EmbeddingsInput, precision: Precision, opti
     return { data: out, rows, cols: bytes };
   }
 
-  const ranges = resolveRanges(matrix, options);
-  const steps = stepsOf(ranges);
+  const steps = stepsOf(ranges!);
   const out = precision === "int8" ? new Int8Array(rows * cols) : new Uint8Array(rows * cols);
-  quantizeRows(data, 0, rows, cols, ranges.min, steps, out, 0, precision === "int8" ? -128 : 0, onNonFinite);
+  quantizeRows(data, 0, rows, cols, ranges!.min, steps, out, 0, precision === "int8" ? -128 : 0, onNonFinite);
   return { data: out, rows, cols };
-}
-
-/** A flat Float32Array of whole rows of `dims` (what toMatrix would accept as is), as a matrix over it; else undefined. */
-function flatMatrix(embeddings: EmbeddingsInput, dims: number | undefined): Matrix | undefined {
-  if (!(embeddings instanceof Float32Array) || !Number.isInteger(dims) || dims! <= 0) return undefined;
-  if (embeddings.length === 0 || embeddings.length % dims! !== 0) return undefined;
-  return { data: embeddings, rows: embeddings.length / dims!, cols: dims! };
 }

@@ -9,7 +9,7 @@
 // (matmul_f32); the eigendecomposition (src/eigen.ts) and ITQ's d × d Procrustes algebra run in
 // float64, their O(d³) loops in WebAssembly too (matmul_f64, assembly/eigen.ts).
 
-import { type EmbeddingsInput, type Matrix, toMatrix } from "./embeddings.js";
+import { type EmbeddingsInput, floatsView, type Matrix, toMatrix } from "./embeddings.js";
 import { symmetricEigen } from "./eigen.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { truncateMatrix } from "./matryoshka.js";
@@ -450,7 +450,7 @@ export class Rotation {
     const outPtr = arena.scratchFor(caller, "rotated", block * this.outputDims * 4);
     for (let start = 0; start < x.rows; start += block) {
       const rows = Math.min(block, x.rows - start);
-      arena.f32.set(x.data.subarray(start * this.inputDims, (start + rows) * this.inputDims), inPtr >> 2);
+      arena.f32.set(floatsView(x.data, start * this.inputDims, (start + rows) * this.inputDims), inPtr >> 2);
       arena.matmulF32(caller, inPtr, this.matrixPtr, rows, this.inputDims, this.outputDims, outPtr);
       out.set(arena.f32.subarray(outPtr >> 2, (outPtr >> 2) + rows * this.outputDims), start * this.outputDims);
     }

@@ -8,7 +8,7 @@
 // result one big shard would.
 
 import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec, rowBytesOf } from "./codec.js";
-import { type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector } from "./embeddings.js";
+import { checkStillHeld, type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector, viewRows } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
 import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, type SectionInput, writeContainer } from "./file/container.js";
@@ -17,7 +17,7 @@ import {
 } from "./file/index-file.js";
 import { INDEX_OPTION_KEYS, LOAD_OPTION_KEYS, readOptions, SEARCH_OPTION_KEYS } from "./options.js";
 import { prepareVectors, Rotation, type VectorPipeline, vectorPipeline } from "./rotation.js";
-import { type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js";
+import { findNonFinite, type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js";
 import { mergeCandidates, type Located } from "./scan.js";
 import { headroomFor, Shard, type ShardScan } from "./shard.js";
 import { type Column, type ColumnWidths, lastStartingBy, type Slot } from "./store.js";
@@ -458,8 +458,7 @@ export class Index {
   add(vectors: EmbeddingsInput, ids?: ArrayLike<number>): Uint32Array {
     const caller = "index.add";
     this.live(caller);
-    const matrix = this.prepare(caller, toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }), "vectors");
-    const rowIds = this.checkNewIds(caller, ids, matrix.rows, "new");
+    const { matrix, rowIds } = this.readRows(caller, vectors, ids, "new");
     const int8 = this.int8OrCalibrate(caller, matrix);
     this.append(caller, rowIds, (arena, ptr, column, first, count) => {
       if (column === "int8") int8!.encodeRows(arena, ptr, matrix, first, count);
@@ -484,8 +483,7 @@ export class Index {
     const caller = "index.upsert";
     this.live(caller);
     if (ids === undefined) throw new TypeError(`${caller}: ids is undefined; upsert needs one id per row`);
-    const matrix = this.prepare(caller, toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }), "vectors");
-    const rowIds = this.checkNewIds(caller, ids, matrix.rows, "any");
+    const { matrix, rowIds } = this.readRows(caller, vectors, ids, "any");
     const int8 = this.int8OrCalibrate(caller, matrix);
     const replaced = Array.from(rowIds, (id) => this.ids.find(id)).filter((row) => row >= 0);
     this.append(caller, rowIds, (arena, ptr, column, first, count) => {
@@ -858,6 +856,31 @@ export class Index {
       batch.add(id);
     });
     return Uint32Array.from(copy);
+  }
+
+  /**
+   * The prepared rows of `vectors` (add, upsert) and their checked ids, the rows checked first.
+   * Most inputs are read once into a private copy (toMatrix) that is validated and used. A
+   * genuine Float32Array over an ArrayBuffer (not shared) is used in place, saving a copy of every
+   * float (and the first touch of its pages): only this thread can change it, and only the
+   * caller's code can, which runs here only while explicit ids are read. So it is checked in
+   * WebAssembly, and checked again after such ids when the rows are encoded from it as they are.
+   */
+  private readRows(caller: string, vectors: EmbeddingsInput, ids: ArrayLike<number> | undefined, held: "new" | "any"): { matrix: Matrix; rowIds: Uint32Array } {
+    const copy = () => toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }); // its error names a bad value's row and column
+    const view = viewRows(vectors, this.dims, true);
+    const checked = (rows: Matrix) => {
+      if (findNonFinite(rows) < 0) return rows;
+      copy();
+      throw new RangeError(`${caller}: vectors holds a value that is not finite (it changed while being read); nothing was changed`);
+    };
+    const matrix = this.prepare(caller, view === undefined ? copy() : checked(view), "vectors");
+    const rowIds = this.checkNewIds(caller, ids, matrix.rows, held); // may run the caller's code (a Proxy, getters)
+    if (matrix === view && ids !== undefined) {
+      checkStillHeld(caller, view, "vectors", "ids were read");
+      checked(view);
+    }
+    return { matrix, rowIds };
   }
 
   /** The int8 codec to write with: the one set, or one calibrated on this first add's rows. */

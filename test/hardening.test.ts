@@ -4,6 +4,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { calibrate, Index, type IndexOptions, quantize, ready, truncate } from "../src/index.js";
 import { readVectors } from "../src/cli/read-vectors.js";
+import { viewRows } from "../src/embeddings.js";
 import * as reference from "../src/reference.js";
 import { randomNormal, rng, SEARCH_CONFIGS } from "./helpers.js";
 import { failureOf, observe, rejectsUnchanged } from "./unchanged.js";
@@ -379,6 +380,89 @@ describe("row 11: each input is read once, into a private copy that is validated
     const values = Array.from(ROWS[0]);
     values[14] = NaN;
     await rejectsUnchanged(index, QUERIES, () => index.add([shifty(values, [16, 12]).proxy]), RangeError, /vectors row 0, column 14 is NaN/);
+  });
+
+  // A genuine Float32Array over an ArrayBuffer is added in place (no copy): it is checked in
+  // WebAssembly after the ids, the last caller code an add runs, are read.
+  describe("a flat Float32Array added in place", () => {
+    const CHUNK_ROWS = (1 << 16) / DIMS; // rows per 256 KiB staging chunk of the kernels
+    const many = Float32Array.from({ length: 3 * CHUNK_ROWS * DIMS }, () => random() * 2 - 1);
+
+    it.each(SEARCH_CONFIGS)("$precision → $rescore: the same index as from a copy of each row", async (config) => {
+      const inPlace = await filled(config);
+      const copied = await filled(config);
+      inPlace.add(many);
+      copied.add(Array.from({ length: 3 * CHUNK_ROWS }, (_, r) => Array.from(many.subarray(r * DIMS, (r + 1) * DIMS))));
+      expect(await observe(inPlace, QUERIES)).toEqual(await observe(copied, QUERIES));
+    });
+
+    it.each([
+      ["the last value of a staging chunk", CHUNK_ROWS - 1, DIMS - 1, NaN],
+      ["the first value of the next chunk", CHUNK_ROWS, 0, -Infinity],
+      ["the very last value", 3 * CHUNK_ROWS - 1, DIMS - 1, Infinity],
+    ])("a non-finite value in %s: rejected naming its row and column, nothing changed", async (_, row, column, bad) => {
+      const poisoned = many.slice();
+      poisoned[row * DIMS + column] = bad;
+      for (const config of SEARCH_CONFIGS) {
+        const index = await filled(config);
+        const where = new RegExp(`index\\.add: vectors row ${row}, column ${column} is ${bad}; values must be finite`);
+        await rejectsUnchanged(index, QUERIES, () => index.add(poisoned), RangeError, where);
+        const upsertWhere = new RegExp(`index\\.upsert: vectors row ${row}, column ${column} is ${bad}`);
+        await rejectsUnchanged(index, QUERIES, () => index.upsert(poisoned, Array.from({ length: 3 * CHUNK_ROWS }, (_, i) => i)), RangeError, upsertWhere);
+      }
+    });
+
+    it("ids whose reading writes NaN into the vectors: the value checked is the value read, rejected", async () => {
+      const index = await filled({ precision: "binary", rescore: "int8" });
+      const vectors = many.slice(0, 4 * DIMS);
+      const ids = new Proxy([500, 501, 502, 503], {
+        get(target, key) {
+          if (key === "2") vectors[3 * DIMS + 7] = NaN;
+          return target[key as never];
+        },
+      });
+      await rejectsUnchanged(index, QUERIES, () => index.add(vectors, ids), RangeError, /index\.add: vectors row 3, column 7 is NaN/);
+    });
+
+    it("ids whose reading transfers the vectors' buffer: a RangeError, nothing changed", async () => {
+      const index = await filled({ precision: "int8", rescore: "none" });
+      const vectors = many.slice(0, 4 * DIMS);
+      const ids = new Proxy([500, 501, 502, 503], {
+        get(target, key) {
+          if (key === "0") detach(vectors.buffer);
+          return target[key as never];
+        },
+      });
+      await rejectsUnchanged(index, QUERIES, () => index.add(vectors, ids), RangeError,
+        new RegExp(`index\\.add: vectors changed from ${4 * DIMS} to 0 values while ids were read`));
+    });
+
+    it("own subarray, slice and constructor properties of the caller's array are never called", async () => {
+      const index = await filled({ precision: "int8", rescore: "float32" });
+      const copied = await filled({ precision: "int8", rescore: "float32" });
+      const vectors = many.slice(0, 2 * CHUNK_ROWS * DIMS);
+      const trap = () => { throw new Error("the caller's code ran"); };
+      for (const key of ["subarray", "slice", "constructor"]) Object.defineProperty(vectors, key, { get: trap });
+      index.add(vectors);
+      copied.add(many.slice(0, 2 * CHUNK_ROWS * DIMS));
+      expect(await observe(index, QUERIES)).toEqual(await observe(copied, QUERIES));
+    });
+
+    it("a Float32Array over a SharedArrayBuffer is not used in place: copied once, then checked", async () => {
+      const shared = new Float32Array(new SharedArrayBuffer(2 * DIMS * 4));
+      shared.set(many.subarray(0, 2 * DIMS));
+      expect(viewRows(shared, DIMS, true)).toBeUndefined();
+      expect(viewRows(shared, DIMS, false)?.data).toBe(shared); // quantize stages it chunk by chunk, each checked as staged
+      expect(viewRows(many, DIMS, true)?.data).toBe(many);
+      expect(viewRows(new Proxy(many, {}), DIMS, true)).toBeUndefined();
+      const index = await filled({ precision: "binary", rescore: "int8" });
+      const copied = await filled({ precision: "binary", rescore: "int8" });
+      index.add(shared);
+      copied.add(many.slice(0, 2 * DIMS));
+      expect(await observe(index, QUERIES)).toEqual(await observe(copied, QUERIES));
+      shared[DIMS + 3] = NaN;
+      await rejectsUnchanged(index, QUERIES, () => index.add(shared), RangeError, /index\.add: vectors row 1, column 3 is NaN/);
+    });
   });
 
   it("a query whose values change as they are read: the values read are the ones searched", async () => {

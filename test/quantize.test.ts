@@ -170,7 +170,8 @@ describe("the quantization kernels against the scalar loops", () => {
     for (const precision of ["int8", "uint8", "binary", "ubinary"] as const) {
       expect(Array.from(quantize(flat, precision, { dims, ranges }).data), precision).toEqual(Array.from(quantize(rowsOf(flat), precision, { ranges }).data));
     }
-    for (const [at, bad] of [[5, NaN], [1099 * dims + 998, Infinity], [1050 * dims, -Infinity]] as const) {
+    // 65 rows of 1000 fill a 256 KiB staging chunk: row 64's last value ends the first chunk.
+    for (const [at, bad] of [[5, NaN], [65 * dims - 1, NaN], [1099 * dims + 998, Infinity], [1050 * dims, -Infinity]] as const) {
       const poisoned = flat.slice();
       poisoned[at] = bad;
       const where = `row ${Math.floor(at / dims)}, column ${at % dims} is ${bad}; values must be finite`;
@@ -180,8 +181,50 @@ describe("the quantization kernels against the scalar loops", () => {
     }
   });
 
-  it("crosses the kernels' 4 MiB staging chunks, and rows longer than one", () => {
-    for (const [rows, dims] of [[1100, 1000], [2, (1 << 20) + 13]]) {
+  it("reads a flat Float32Array over a SharedArrayBuffer the same way: each staged chunk checked, then coded", () => {
+    const dims = 1000;
+    const plain = Float32Array.from({ length: 200 * dims }, (_, i) => Math.sin(i) * 3);
+    const shared = new Float32Array(new SharedArrayBuffer(plain.byteLength));
+    shared.set(plain);
+    const ranges = { min: new Float32Array(dims).fill(-3), max: new Float32Array(dims).fill(3) };
+    for (const precision of ["int8", "ubinary"] as const) {
+      expect(Array.from(quantize(shared, precision, { dims, ranges }).data), precision).toEqual(Array.from(quantize(plain, precision, { dims, ranges }).data));
+    }
+    shared[130 * dims - 1] = NaN; // the last value of the second chunk
+    expect(() => quantize(shared, "int8", { dims, ranges })).toThrow("quantize: embeddings row 129, column 999 is NaN; values must be finite");
+  });
+
+  it("takes the ranges of a flat Float32Array in place (int8 without ranges, calibrate): checked whole first", () => {
+    const dims = 1000;
+    const flat = Float32Array.from({ length: 150 * dims }, (_, i) => Math.cos(i * 0.7) * (1 + (i % 7)));
+    const rows = Array.from({ length: 150 }, (_, r) => Array.from(flat.subarray(r * dims, (r + 1) * dims)));
+    const shared = new Float32Array(new SharedArrayBuffer(flat.byteLength));
+    shared.set(flat);
+    const copied = quantize(rows, "int8").data; // the copying path (toMatrix)
+    expect(Array.from(quantize(flat, "int8", { dims }).data)).toEqual(Array.from(copied));
+    expect(Array.from(quantize(shared, "int8", { dims }).data)).toEqual(Array.from(copied)); // copied first: read twice otherwise
+    expect(calibrate(flat, { dims })).toEqual(calibrate(rows));
+    const poisoned = flat.slice();
+    poisoned[149 * dims + 999] = -Infinity;
+    expect(() => quantize(poisoned, "uint8", { dims })).toThrow("quantize: embeddings row 149, column 999 is -Infinity; values must be finite");
+    expect(() => calibrate(poisoned, { dims })).toThrow("calibrate: embeddings row 149, column 999 is -Infinity; values must be finite");
+  });
+
+  it("options.ranges whose reading transfers the embeddings' buffer: a RangeError, not a stale read", () => {
+    const dims = 8;
+    const flat = new Float32Array(4 * dims).fill(0.5);
+    const min = new Proxy(new Array(dims).fill(0), {
+      get(target, key) {
+        if (key === "length") structuredClone(flat.buffer, { transfer: [flat.buffer] });
+        return target[key as never];
+      },
+    });
+    expect(() => quantize(flat, "int8", { dims, ranges: { min, max: new Array(dims).fill(1) } }))
+      .toThrow(`quantize: embeddings changed from ${4 * dims} to 0 values while options were read`);
+  });
+
+  it("crosses the kernels' 256 KiB staging chunks, and rows longer than one", () => {
+    for (const [rows, dims] of [[1100, 1000], [2, (1 << 16) + 13]]) {
       const src = Float32Array.from({ length: rows * dims }, (_, i) => Math.sin(i * 0.37) * 2);
       const min = new Float32Array(dims).fill(-1.5);
       const steps = stepsOf({ min, max: new Float32Array(dims).fill(1.5) });

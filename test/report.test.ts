@@ -313,6 +313,12 @@ describe("renderConsole", () => {
     expect(text).toMatch(/int8 @384 +0\.9950 +384 +4× +0\.160 +◆ front/);
     expect(text).toContain("recommendation for recall@10 ≥ 0.95: int8 @384 — fewest bytes");
     expect(text).not.toContain("\u001b[");
+    // A suite without a hardware reference (quantization) still shows its own streaming read.
+    const quantization = renderConsole({
+      ...sampleResults(),
+      kernels: [{ kernel: "quantize", title: "Quantization", vectors: 10, bytesPerVector: 4096, boundGbPerSec: 24.8, rows: [] }],
+    });
+    expect(quantization).toContain("Quantization — 10 vectors × 4 KiB\nStreaming read of the same bytes in this run: 24.8 GB/s.");
     // Columns line up: every row of the Hamming table puts "GB/s" values at the same end column.
     const lines = text.split("\n");
     const header = lines.findIndex((l) => l.includes("implementation"));

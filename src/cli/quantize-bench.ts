@@ -1,9 +1,12 @@
 // Quantization in `quantvec bench`: float32 rows turned into int8 buckets and sign bits by
 // quantize() (WebAssembly kernels, validation and copies included), by the kernels alone, and by
-// the scalar JS loops they replaced, beside a streaming read of the same float bytes, all timed
-// in one run. Every contender's output is compared byte for byte with the scalar loops' first.
+// the scalar JS loops they replaced, and added to an index, beside a streaming read of the same
+// float bytes and the first touch of fresh memory of the int8 codes' size (what a new result
+// can cost before any code is written), all timed in one run. Every quantizing contender's output is
+// compared byte for byte with the scalar loops' first.
 
 import { packBits, packBitsRow, quantize, quantizeRow, quantizeRows, stepsOf } from "../quantize.js";
+import { Index } from "../vector-index.js";
 import { Arena } from "../wasm.js";
 import { randomNormal } from "./kernel-bench.js";
 import { measure } from "./measure.js";
@@ -47,6 +50,24 @@ export async function quantizeSuite(rows: number, seed: number, timeMs: number):
     { name: "int8, scalar JS loop", note: "before: quantizeRow per row", kind: "int8", run: scalarInt8 },
     { name: "bits, scalar JS loop", note: "before: packBitsRow per row", kind: "bits", run: scalarBits },
   ] as const;
+  // Timed beside the contenders, not compared with them (the index tests check what add stores).
+  const references = [
+    {
+      name: "first touch of fresh memory of the int8 codes' size",
+      note: "a new WebAssembly.Memory (always fresh pages) filled once: what quantize(…, \"int8\") pays on top of its kernel when the allocator hands it fresh pages for its result (it may instead reuse freed memory, then almost nothing)",
+      run: () => new Int8Array(new WebAssembly.Memory({ initial: Math.ceil((rows * DIMS) / 65536) }).buffer).fill(1).length,
+    },
+    {
+      name: "Index.add, binary → int8",
+      note: "a new index per call, the flat Float32Array checked and quantized in place (no copy), both columns stored: the first touch of the index's new memory included",
+      run: async () => {
+        const index = await Index.create({ dims: DIMS, precision: "binary", rescore: "int8", ranges });
+        index.add(data);
+        index.dispose();
+        return rows;
+      },
+    },
+  ] as const;
   const expected = { int8: new Uint8Array(scalarInt8().buffer.slice(0)), bits: scalarBits().slice() };
   for (const c of contenders) {
     const got = c.run();
@@ -60,17 +81,24 @@ export async function quantizeSuite(rows: number, seed: number, timeMs: number):
   const timings = await measure([
     { name: "bound", fn: () => arena.kernels.read_sum(ptr, data.byteLength) },
     ...contenders.map((c) => ({ name: c.name, fn: () => c.run().length })),
+    ...references.map((c) => ({ name: c.name, fn: c.run })),
   ], timeMs);
   const gbPerSec = (ms: number) => data.byteLength / (ms / 1000) / 1e9;
   const bound = gbPerSec(timings.get("bound")!.p50Ms);
-  const tableRows = contenders.map((c): KernelRow => {
-    const p50Ms = timings.get(c.name)!.p50Ms;
-    const scalar = timings.get(c.kind === "int8" ? "int8, scalar JS loop" : "bits, scalar JS loop")!.p50Ms;
+  const row = (name: string, note: string): KernelRow => {
+    const p50Ms = timings.get(name)!.p50Ms;
     return {
-      implementation: c.name, status: "ok", p50Ms, vectorsPerSec: rows / (p50Ms / 1000), gbPerSec: gbPerSec(p50Ms),
-      percentOfBound: (100 * gbPerSec(p50Ms)) / bound, note: `${c.note}; ${(scalar / p50Ms).toFixed(1)}× the scalar loop`,
+      implementation: name, status: "ok", p50Ms, vectorsPerSec: rows / (p50Ms / 1000), gbPerSec: gbPerSec(p50Ms),
+      percentOfBound: (100 * gbPerSec(p50Ms)) / bound, note,
     };
-  });
+  };
+  const tableRows = [
+    ...contenders.map((c) => {
+      const scalar = timings.get(c.kind === "int8" ? "int8, scalar JS loop" : "bits, scalar JS loop")!.p50Ms;
+      return row(c.name, `${c.note}; ${(scalar / timings.get(c.name)!.p50Ms).toFixed(1)}× the scalar loop`);
+    }),
+    ...references.map((c) => row(c.name, c.note)),
+  ];
   return {
     kernel: "quantize",
     title: `Quantization of ${DIMS}-d float32 rows (GB/s of float input)`,

@@ -380,6 +380,7 @@ export function renderConsole(results: BenchResults): string {
     out.push("", `${suite.title} — ${formatCount(suite.vectors)} vectors × ${formatBytes(suite.bytesPerVector)}`);
     const reference = referenceText(suite).trim();
     if (reference) out.push(reference);
+    else if (suite.boundGbPerSec !== undefined) out.push(`Streaming read of the same bytes in this run: ${formatSig(suite.boundGbPerSec)} GB/s.`);
     out.push(
       textTable(
         ["implementation", "p50 ms", "M vec/s", "GB/s", "% bound", "quantvec ×"],
