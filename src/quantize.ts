@@ -107,10 +107,7 @@ function checkRanges(caller: string, ranges: Ranges, name: string): Ranges {
  */
 export function calibrate(embeddings: EmbeddingsInput, options: CalibrateOptions = {}): Ranges {
   const { dims } = readOptions("calibrate", options, CALIBRATE_OPTION_KEYS, "an object like { dims: 384 }");
-  // A flat Float32Array over an ArrayBuffer is read in place once checked whole; one holding a
-  // value that is not finite takes the copying path, whose error names it.
-  const view = isCompiled("simd") ? viewRows(embeddings, dims, true) : undefined;
-  return rangesOf(view !== undefined && findNonFinite(view) < 0 ? view : toMatrix("calibrate", embeddings, { dims }));
+  return rangesOf(checkedInPlace("calibrate", embeddings, dims, "embeddings") ?? toMatrix("calibrate", embeddings, { dims }));
 }
 
 /**
@@ -230,6 +227,22 @@ function codeInChunks(
     kernel(arena, srcPtr, n, outPtr);
     bytes.set(arena.u8.subarray(outPtr, outPtr + n * rowBytes), outStart + done * rowBytes);
   });
+}
+
+/**
+ * `input` as a matrix over the caller's own values when it is a flat Float32Array over an
+ * ArrayBuffer (viewRows), checked whole for NaN and ±Infinity in WebAssembly; undefined for every
+ * other input, which the caller copies with toMatrix. Reading in place saves a copy of every float
+ * (and the first touch of its pages); it is safe while no code of the caller runs between this
+ * check and the last read (only this thread can change an ArrayBuffer).
+ *
+ * @throws RangeError naming the row and column of a value that is not finite (toMatrix's error).
+ */
+export function checkedInPlace(caller: string, input: unknown, dims: number | undefined, name: string): Matrix | undefined {
+  const view = viewRows(input, dims, true);
+  if (view === undefined || findNonFinite(view) < 0) return view;
+  toMatrix(caller, input as EmbeddingsInput, { dims, name }); // throws the error naming the value
+  throw new RangeError(`${caller}: ${name} holds a value that is not finite (it changed while being read); nothing was changed`);
 }
 
 /**

@@ -8,7 +8,7 @@
 // result one big shard would.
 
 import { binaryCodec, type Codec, type EncodedQuery, float32Codec, Int8Codec, rowBytesOf } from "./codec.js";
-import { checkStillHeld, type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector, viewRows } from "./embeddings.js";
+import { checkStillHeld, type EmbeddingsInput, type Matrix, type QueryInput, toMatrix, toVector } from "./embeddings.js";
 import { checkChoice, checkInteger, describe } from "./errors.js";
 import { IdMap } from "./ids.js";
 import { type ContainerReader, type ContainerSource, FileFormatError, openContainer, type SectionInput, writeContainer } from "./file/container.js";
@@ -17,7 +17,7 @@ import {
 } from "./file/index-file.js";
 import { INDEX_OPTION_KEYS, LOAD_OPTION_KEYS, readOptions, SEARCH_OPTION_KEYS } from "./options.js";
 import { prepareVectors, Rotation, type VectorPipeline, vectorPipeline } from "./rotation.js";
-import { findNonFinite, type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js";
+import { checkedInPlace, type Ranges, type RangesInput, rangesOf, toRanges } from "./quantize.js";
 import { mergeCandidates, type Located } from "./scan.js";
 import { headroomFor, Shard, type ShardScan } from "./shard.js";
 import { type Column, type ColumnWidths, lastStartingBy, type Slot } from "./store.js";
@@ -867,18 +867,12 @@ export class Index {
    * WebAssembly, and checked again after such ids when the rows are encoded from it as they are.
    */
   private readRows(caller: string, vectors: EmbeddingsInput, ids: ArrayLike<number> | undefined, held: "new" | "any"): { matrix: Matrix; rowIds: Uint32Array } {
-    const copy = () => toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }); // its error names a bad value's row and column
-    const view = viewRows(vectors, this.dims, true);
-    const checked = (rows: Matrix) => {
-      if (findNonFinite(rows) < 0) return rows;
-      copy();
-      throw new RangeError(`${caller}: vectors holds a value that is not finite (it changed while being read); nothing was changed`);
-    };
-    const matrix = this.prepare(caller, view === undefined ? copy() : checked(view), "vectors");
+    const view = checkedInPlace(caller, vectors, this.dims, "vectors");
+    const matrix = this.prepare(caller, view ?? toMatrix(caller, vectors, { dims: this.dims, name: "vectors" }), "vectors");
     const rowIds = this.checkNewIds(caller, ids, matrix.rows, held); // may run the caller's code (a Proxy, getters)
     if (matrix === view && ids !== undefined) {
       checkStillHeld(caller, view, "vectors", "ids were read");
-      checked(view);
+      checkedInPlace(caller, vectors, this.dims, "vectors");
     }
     return { matrix, rowIds };
   }
