@@ -177,7 +177,8 @@ export function dot_f32_rows(query: usize, rowPtrs: usize, dims: i32, count: i32
   gatherScores(DOT_F32, query, rowPtrs, dims, count, out);
 }
 
-export { read_sum, read_sum_rows } from "./stream";
+// The bench's baselines (stream.ts): streaming reads, and the Hamming suite's plain popcount scan.
+export { popcount_scan_1024, read_sum, read_sum_rows } from "./stream";
 
 // pack_bits_f32(src, rows, dims, out, flip) / quantize_u8_f32(src, rows, dims, mins, steps, out, flip) /
 // find_nonfinite_f32(src, count) -> first index of a NaN or ±Infinity, or -1:

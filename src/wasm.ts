@@ -33,6 +33,7 @@ export interface KernelExports {
   dot_f32_topk_batch(queries: number, queryBytes: number, queryCount: number, base: number, dims: number, count: number, ids: number, rowBase: number, heaps: number): void;
   read_sum(ptr: number, bytes: number): number;
   read_sum_rows(ptr: number, rowBytes: number, count: number): number;
+  popcount_scan_1024(query: number, codes: number, count: number, out: number): void;
   readonly XXH64_STATE_BYTES: WebAssembly.Global;
   xxh64_reset(state: number, seed: bigint): void;
   xxh64_update(state: number, ptr: number, bytes: number): void;

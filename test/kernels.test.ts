@@ -388,6 +388,20 @@ describe.each(PATHS)("%s kernels", (path) => {
         expect(got, `rowBytes=${rowBytes} count=${count}`).toBe(reference.read_sum(data, 16));
       }
     });
+
+    it("popcount_scan_1024 (the Hamming suite's hardware reference scan) writes every row's distance, like the reference", () => {
+      const random = rng(14);
+      for (const [count, misalign] of [[0, 0], [1, 3], [5, 0], [97, 7]]) {
+        const codes = Uint8Array.from(randomInts(random, 128 * count, 0, 255));
+        const query = Uint8Array.from(randomInts(random, 128, 0, 255));
+        const arena = newArena();
+        const out = arena.alloc("test", count * 4 + 4);
+        arena.i32.fill(-1, out >> 2, (out >> 2) + count + 1);
+        arena.kernels.popcount_scan_1024(place(arena, query, misalign), place(arena, codes, misalign), count, out);
+        const got = Array.from(arena.i32.slice(out >> 2, (out >> 2) + count + 1));
+        expect(got, `count=${count}`).toEqual([...reference.hamming_u1(query, codes), -1]);
+      }
+    });
   });
 });
 

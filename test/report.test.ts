@@ -506,6 +506,18 @@ describe("the committed bench/latest/results.json", () => {
     expect(row("2 threads vs 1, Hamming")[2]).toBe("—"); // the sample has no such row
   });
 
+  it("names both reads when the bound is the faster of one stream and the interleaved order (runs since 2026-12-02)", () => {
+    const newer = structuredClone(results);
+    newer.bandwidth = { ...newer.bandwidth!, gbPerSec: 27, oneStreamGbPerSec: 27, interleavedGbPerSec: 17.1 };
+    const hamming = newer.kernels.find((s) => s.kernel === "hamming")!;
+    Object.assign(hamming, { boundGbPerSec: 27, oneStreamGbPerSec: 27, interleavedGbPerSec: 17.1 });
+    const out = renderMarkdown(newer, {});
+    expect(out).toContain("**Streaming-read bound: 27.0 GB/s** — a WebAssembly v128 sum over");
+    expect(out).toContain("the faster of one sequential stream (27.0 GB/s) and 8 interleaved streams as the int8 and float32 scans read (17.1 GB/s)");
+    expect(out).toContain("streaming read of the same bytes: 27.0 GB/s (the faster of one stream, 27.0 GB/s, and 8 interleaved, 17.1 GB/s).");
+    expect(md).not.toContain("the faster of one stream"); // the committed run predates the field
+  });
+
   it("prints the same rows to the terminal", () => {
     for (const suite of results.kernels) for (const row of suite.rows) expect(text).toContain(row.implementation);
     for (const row of results.quality!.rows) expect(text).toContain(row.label);

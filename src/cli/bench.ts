@@ -346,6 +346,7 @@ export async function runBench({ mode, seed, progress, scale }: BenchOptions): P
     p50Ms: (widest.vectors * widest.bytesPerVector) / (widest.boundGbPerSec! * 1e6),
     gbPerSec: widest.boundGbPerSec!,
     oneStreamGbPerSec: widest.oneStreamGbPerSec,
+    interleavedGbPerSec: widest.interleavedGbPerSec,
   };
 
   progress.stage(`end to end: ${settings.endToEnd.toLocaleString("en-US")} × 1024-d vectors, binary → int8`);

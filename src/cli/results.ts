@@ -71,8 +71,11 @@ export interface KernelSuite {
   vectors: number;
   bytesPerVector: number;
   /** Streaming read of this suite's bytes in the same run: 8 interleaved streams (the bound) and one. */
+  /** The faster of the two reads below (before 2026-12-02 runs: the interleaved read). */
   boundGbPerSec?: number;
   oneStreamGbPerSec?: number;
+  /** The same bytes read in the int8/float32 scans' interleaved order (8 streams). */
+  interleavedGbPerSec?: number;
   reference?: HardwareReferenceRow;
   rows: KernelRow[];
 }
@@ -86,6 +89,7 @@ export interface Bandwidth {
   p50Ms: number;
   gbPerSec: number;
   oneStreamGbPerSec?: number;
+  interleavedGbPerSec?: number;
 }
 
 /** End-to-end search latency over the large corpus. */
