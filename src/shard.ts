@@ -89,6 +89,28 @@ export class Shard {
     return (this.alive[row >> 3] & (1 << (row & 7))) !== 0;
   }
 
+  /**
+   * Clears the bits of rows the index no longer holds in `bitmap` (bit r for row r, LSB first,
+   * at most the live bits' length) and returns how many bits stay set.
+   */
+  keepLive(bitmap: Uint8Array): number {
+    const words = bitmap.byteOffset % 4 === 0 ? bitmap.length >> 2 : 0;
+    const allowed32 = new Uint32Array(bitmap.buffer, bitmap.byteOffset, words);
+    const alive32 = new Uint32Array(this.alive.buffer, 0, words); // this.alive is its own buffer
+    let count = 0;
+    for (let w = 0; w < words; w++) {
+      let v = (allowed32[w] &= alive32[w]);
+      v -= (v >>> 1) & 0x55555555;
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      count += Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+    }
+    for (let at = words * 4; at < bitmap.length; at++) {
+      bitmap[at] &= this.alive[at];
+      for (let byte = bitmap[at]; byte !== 0; byte &= byte - 1) count++;
+    }
+    return count;
+  }
+
   /** Records rows `from … to − 1` as appended and live. */
   appended(from: number, to: number): void {
     if (to > this.alive.length * 8) {

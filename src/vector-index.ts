@@ -1204,33 +1204,42 @@ export class Index {
         }
       });
     } else {
+      // The ids' rows are marked first, whether live or not; each shard's live bits then cut the
+      // bitmap and count what is left (a word at a time, not a check per id: at 500,000 ids the
+      // checks per id cost half as much again as the scan they filter).
       // One shard with ids equal to rows (the default): an id is its row, no lookup needed.
       const direct = shards.length === 1 && this.ids.isDense ? shards[0] : undefined;
-      const allow = (id: unknown, i: number) => {
-        if (typeof id !== "number" || !(id >= 0 && id <= MAX_ID) || !Number.isInteger(id)) checkId(caller, `filter's entry ${i}`, id);
-        let s = 0;
-        let row = id as number;
-        if (direct !== undefined) {
-          if (row >= direct.rows || !direct.isAlive(row)) return;
-        } else {
-          const global = this.ids.find(row);
-          if (global < 0) return;
-          if (shards.length > 1) s = shards.indexOf(this.locate(global).shard);
-          row = global - shards[s].offset;
+      if (direct !== undefined && (filter instanceof Uint32Array || filter instanceof Uint16Array || filter instanceof Uint8Array)) {
+        const bitmap = bitmaps[0];
+        const rows = direct.rows;
+        for (let i = 0; i < filter.length; i++) {
+          const row = filter[i]; // every unsigned integer element is a valid id
+          if (row < rows) bitmap[row >> 3] |= 1 << (row & 7);
         }
-        const bit = 1 << (row & 7);
-        if ((bitmaps[s][row >> 3] & bit) === 0) {
-          bitmaps[s][row >> 3] |= bit;
-          counts[s]++;
-        }
-      };
-      if (Array.isArray(filter) || (ArrayBuffer.isView(filter) && !(filter instanceof DataView))) {
-        const list = filter as ArrayLike<unknown>;
-        for (let i = 0; i < list.length; i++) allow(list[i], i);
       } else {
-        let i = 0;
-        for (const id of filter as Iterable<unknown>) allow(id, i++);
+        const allow = (id: unknown, i: number) => {
+          if (typeof id !== "number" || id >>> 0 !== id) checkId(caller, `filter's entry ${i}`, id); // -0 passes as 0
+          let s = 0;
+          let row = id as number;
+          if (direct !== undefined) {
+            if (row >= direct.rows) return;
+          } else {
+            const global = this.ids.find(row);
+            if (global < 0) return;
+            if (shards.length > 1) s = shards.indexOf(this.locate(global).shard);
+            row = global - shards[s].offset;
+          }
+          bitmaps[s][row >> 3] |= 1 << (row & 7);
+        };
+        if (Array.isArray(filter) || (ArrayBuffer.isView(filter) && !(filter instanceof DataView))) {
+          const list = filter as ArrayLike<unknown>;
+          for (let i = 0; i < list.length; i++) allow(list[i], i);
+        } else {
+          let i = 0;
+          for (const id of filter as Iterable<unknown>) allow(id, i++);
+        }
       }
+      shards.forEach((shard, s) => (counts[s] = shard.keepLive(bitmaps[s])));
     }
     return shards.map((shard, s) => {
       const limit = shard.rows;

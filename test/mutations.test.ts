@@ -250,6 +250,40 @@ describe("removal and compaction", () => {
     for (const result of results) for (const id of result.ids) expect(id % 3).toBe(0);
   });
 
+  it("a filter that names removed ids, ids past the last row and duplicates admits only live rows, for every filter type", async () => {
+    const random = rng(11);
+    const rows = Array.from({ length: 1000 }, () => randomNormal(random, 32));
+    for (const explicit of [false, true]) {
+      // Default ids equal rows (the filter marks rows directly); explicit ids go through the id map.
+      const index = await Index.create({ dims: 32, precision: "float32" });
+      open.push(index);
+      const ids = rows.map((_, i) => (explicit ? 3 * i + 1 : i));
+      index.add(rows, explicit ? ids : undefined);
+      const removed = ids.filter((_, i) => i % 3 !== 2); // two thirds, across every 32-row word
+      index.remove(removed);
+      const live = new Set(ids.filter((_, i) => i % 3 === 2));
+      const query = rows[0];
+      const exact = (allowed: Set<number>) =>
+        ids.map((id, i) => ({ id, score: rows[i].reduce((sum, x, d) => sum + x * query[d], 0) }))
+          .filter(({ id }) => live.has(id) && allowed.has(id))
+          .sort((a, b) => b.score - a.score || a.id - b.id).slice(0, 10).map(({ id }) => id);
+      // Few allowed (scanned as a list of rows) and many (a bitmap): removed ids in both.
+      for (const named of [[...removed.slice(0, 40), ...[...live].slice(0, 4)], [...removed, ...[...live].slice(0, 300)]]) {
+        const withExtras = [...named, 999_999, named[0], 65_535];
+        const small = withExtras.filter((id) => id < 256);
+        const filters: Array<[ArrayLike<number> | Iterable<number>, number[]]> = [
+          [new Set(withExtras), withExtras], [withExtras, withExtras], [Uint32Array.from(withExtras), withExtras],
+          [Uint16Array.from(withExtras.filter((id) => id < 65_536)), withExtras], [Uint8Array.from(small), small],
+        ];
+        for (const [filter, contents] of filters) {
+          const got = await index.search(query, { k: 10, filter });
+          const kind = `${explicit ? "explicit" : "default"} ids, ${filter.constructor.name} of ${contents.length}`;
+          expect(Array.from(got.ids), kind).toEqual(exact(new Set(contents)));
+        }
+      }
+    }
+  });
+
   it("ids stay unique: add rejects an id the index holds, accepts one that was removed", async () => {
     const random = rng(9);
     const index = await Index.create({ dims: 8, precision: "float32" });
