@@ -156,7 +156,7 @@ describe.skipIf(!hasChromium)("file layer in headless Chromium", () => {
     expect(index.shards).toBeGreaterThan(1);
     const chunks: Uint8Array[] = [];
     await index.save(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
-    files.set("index.qv", new Uint8Array(await new Blob(chunks).arrayBuffer()));
+    files.set("index.qv", new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer()));
     const queries = [...Array.from({ length: 5 }, () => Array.from(randomNormal(random, dims))), Array.from(rows[13])];
     const plain = (list: Array<{ ids: Uint32Array; scores: Float32Array }>) => list.map((r) => ({ ids: Array.from(r.ids), scores: Array.from(r.scores) }));
     const want = plain(await index.searchBatch(queries, { k: 10 }));

@@ -115,7 +115,7 @@ describe("round trip", () => {
     await writeContainer(new WritableStream({ write: (c) => void received.push(c) }), [{ tag: "DATA", byteLength: data.length, chunks: refill(), blockBytes: 4096 }]);
     const path = join(folder, "refill.qv");
     await writeContainer(path, [{ tag: "DATA", byteLength: data.length, chunks: refill(), blockBytes: 4096 }]);
-    const fromStream = new Blob(received);
+    const fromStream = new Blob(received as Uint8Array<ArrayBuffer>[]);
     for (const source of [path, fromStream]) {
       const file = await openContainer(source);
       expect(await file.read("DATA")).toEqual(data);

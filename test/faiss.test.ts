@@ -112,7 +112,7 @@ describe("faiss reader checks (no faiss needed)", async () => {
   const ids = idsOf(10, 40);
   const chunks: Uint8Array[] = [];
   await writeFaissBinary(new WritableStream({ write: (c) => void chunks.push(c) }), { dims: 64, count: 40, codes, ids });
-  const file = new Uint8Array(await new Blob(chunks).arrayBuffer());
+  const file = new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
   const set = (bytes: Uint8Array, at: number, value: bigint | number, size: 4 | 8) => {
     const view = new DataView(bytes.buffer, bytes.byteOffset);
     if (size === 4) view.setInt32(at, Number(value), true);

@@ -51,7 +51,7 @@ export function rowsOf(data: ArrayLike<number>, cols: number): number[][] {
 export async function saveToBytes(index: Index): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   await index.save(new WritableStream({ write: (chunk) => void chunks.push(chunk) }));
-  return new Uint8Array(await new Blob(chunks).arrayBuffer());
+  return new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
 }
 
 /** The part of a container that byte `position` belongs to, as FileFormatError names it (padding belongs to what follows it). */

@@ -271,7 +271,7 @@ describe("removal and compaction", () => {
       for (const named of [[...removed.slice(0, 40), ...[...live].slice(0, 4)], [...removed, ...[...live].slice(0, 300)]]) {
         const withExtras = [...named, 999_999, named[0], 65_535];
         const small = withExtras.filter((id) => id < 256);
-        const filters: Array<[ArrayLike<number> | Iterable<number>, number[]]> = [
+        const filters: Array<[Iterable<number>, number[]]> = [
           [new Set(withExtras), withExtras], [withExtras, withExtras], [Uint32Array.from(withExtras), withExtras],
           [Uint16Array.from(withExtras.filter((id) => id < 65_536)), withExtras], [Uint8Array.from(small), small],
         ];

@@ -112,7 +112,7 @@ async function sectionsOf(bytes: Uint8Array): Promise<SectionInput[]> {
 async function rewritten(edit: (sections: SectionInput[]) => SectionInput[]): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   await writeContainer(new WritableStream({ write: (chunk) => void chunks.push(chunk) }), edit(await sectionsOf(good)));
-  return new Uint8Array(await new Blob(chunks).arrayBuffer());
+  return new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
 }
 
 /** The sections with META's JSON replaced by `change(meta)`. */

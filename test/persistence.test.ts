@@ -187,7 +187,7 @@ describe("sources and targets", () => {
       },
     });
     for (const [name, source] of [
-      ["path", path], ["Uint8Array", bytes], ["ArrayBuffer", bytes.slice().buffer], ["Blob", new Blob([bytes])], ["ReadableStream", stream(bytes)],
+      ["path", path], ["Uint8Array", bytes], ["ArrayBuffer", bytes.slice().buffer], ["Blob", new Blob([bytes as Uint8Array<ArrayBuffer>])], ["ReadableStream", stream(bytes)],
     ] as const) {
       const loaded = track(await Index.load(source));
       expect(await answers(loaded, queries, [1, 2, 3]), name).toEqual(want);

@@ -74,7 +74,7 @@ describe("where run-time compilation is refused (stub WebAssembly, workerd's Com
     const expected = queries.map((q) => bruteForceSearch(rows, ids, q, 10, 4, { precision: "binary", rescore: "int8", storedDims: dims, normalize: false, ranges }));
     for (const threads of [1, 2]) {
       const index = await Index.create({ dims, precision: "binary", rescore: "int8", ranges, threads });
-      index.parallelMinBytes = 1;
+      (index as unknown as { parallelMinBytes: number }).parallelMinBytes = 1;
       index.add(rows);
       expect(index.threads, index.threadingNote).toBe(threads);
       const got = await index.searchBatch(queries, { k: 10, rescoreMultiplier: 4 });

@@ -97,7 +97,7 @@ describe("TextIndex save → load", () => {
     const before = await answers(texts);
     const chunks: Uint8Array[] = [];
     await texts.save(new WritableStream({ write: (chunk) => void chunks.push(chunk.slice()) }));
-    const bytes = new Uint8Array(await new Blob(chunks).arrayBuffer());
+    const bytes = new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
     await texts.save(at("stream.qv"));
     expect(bytes).toEqual(new Uint8Array(readFileSync(at("stream.qv"))));
     for (const source of [bytes, bytes.buffer, new Blob([bytes]), new Blob([bytes]).stream()]) {

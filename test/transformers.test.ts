@@ -101,8 +101,10 @@ describe("transformersEmbedder on the fixture model (local folder, offline)", ()
 
   it("Index.search and searchBatch take the pipeline's tensors as they come, [1, d] included", async () => {
     const pipe = (await pipeline("feature-extraction", dir, { dtype: "fp32" })) as unknown as FeatureExtractionPipeline;
-    const docs = await pipe(TEXTS, { pooling: "mean", normalize: true });
-    const one = await pipe(["filter bar"], { pooling: "mean", normalize: true });
+    // transformers.js tensors of float32 pooled embeddings: data is a Float32Array.
+    type FloatTensor = { data: Float32Array; dims: number[] };
+    const docs = (await pipe(TEXTS, { pooling: "mean", normalize: true })) as FloatTensor;
+    const one = (await pipe(["filter bar"], { pooling: "mean", normalize: true })) as FloatTensor;
     expect(one.dims).toEqual([1, model.dims]);
     const index = await Index.create({ dims: model.dims, precision: "float32" });
     index.add(docs);
