@@ -11,7 +11,10 @@
 // quantizeRows: assembly/quantize.ts, bit-exact with the scalar loops packBitsRow and
 // quantizeRow here); before that, and for the scalar reference, by those loops.
 
-import { checkStillHeld, type EmbeddingsInput, FLOAT32_MAX, floatsView, type Matrix, toMatrix, toVector, viewRows } from "./embeddings.js";
+import {
+  checkStillHeld, type EmbeddingsInput, FLOAT32_MAX, floatsView, type Matrix, toMatrix, toVector, type TypedArraySlots, typedArraySlots,
+  viewRows,
+} from "./embeddings.js";
 import { checkChoice, describe } from "./errors.js";
 import { CALIBRATE_OPTION_KEYS, QUANTIZE_OPTION_KEYS, readOptions } from "./options.js";
 import { Arena, isCompiled } from "./wasm.js";
@@ -32,6 +35,12 @@ export type RangesInput =
 export type Precision = "float32" | "int8" | "uint8" | "binary" | "ubinary";
 export const PRECISIONS: readonly Precision[] = ["float32", "int8", "uint8", "binary", "ubinary"];
 
+/** The typed array each precision's values come in. */
+const CODE_ARRAYS = { float32: Float32Array, int8: Int8Array, binary: Int8Array, uint8: Uint8Array, ubinary: Uint8Array } as const;
+
+/** The typed array of `P`'s values: Float32Array, Int8Array ("int8", "binary") or Uint8Array ("uint8", "ubinary"). */
+export type CodesOf<P extends Precision> = P extends "float32" ? Float32Array : P extends "int8" | "binary" ? Int8Array : Uint8Array;
+
 /** What `quantize` returns: `rows` × `cols` values, `cols` = dims, or ceil(dims / 8) for bits. */
 export interface Quantized<T extends Float32Array | Int8Array | Uint8Array = Float32Array | Int8Array | Uint8Array> {
   data: T;
@@ -39,13 +48,22 @@ export interface Quantized<T extends Float32Array | Int8Array | Uint8Array = Flo
   cols: number;
 }
 
-export interface QuantizeOptions {
+export interface QuantizeOptions<Out extends Float32Array | Int8Array | Uint8Array = Float32Array | Int8Array | Uint8Array> {
   /** Per-dimension ranges; wins over `calibration`. */
   ranges?: RangesInput;
   /** Embeddings whose per-dimension min/max become the ranges (used when `ranges` is absent). */
   calibration?: EmbeddingsInput;
   /** The row length of a flat `Float32Array` input. */
   dims?: number;
+  /**
+   * An existing array that receives the values instead of a new one (reuse one buffer across
+   * batches, fill a SharedArrayBuffer): an Int8Array for "int8" and "binary", a Uint8Array for
+   * "uint8" and "ubinary", a Float32Array for "float32", of at least rows × cols elements. The
+   * result's `data` is `out` itself when it has exactly rows × cols, else a view of its first
+   * rows × cols (the rest is left as it was). A call that throws writes nothing into it; `out` may
+   * share memory with the input (the input is then copied first).
+   */
+  out?: Out;
 }
 
 export interface CalibrateOptions {
@@ -319,54 +337,125 @@ function resolveRanges(matrix: Matrix, options: QuantizeOptions, onNonFinite: ((
   return rangesOf(matrix, "quantize");
 }
 
+/** "an Int8Array", "a Uint8Array": the article for a typed array's name in an error message. */
+const a = (type: string) => `${/^[AEIO]/.test(type) ? "an" : "a"} ${type}`; // "a Uint8Array": a "you"
+
+/**
+ * `options.out` checked for `precision`: a genuine typed array of the precision's type whose buffer
+ * is still attached. Its length is checked once the result's size is known (outputFor).
+ *
+ * @throws TypeError naming what `out` is and the type `precision` needs, or its detached buffer.
+ */
+function checkOut(out: unknown, precision: Precision): TypedArraySlots {
+  const type = CODE_ARRAYS[precision].name;
+  const slots = typedArraySlots(out);
+  if (slots?.type !== type) {
+    const seen = slots !== undefined ? `${a(slots.type)} of ${slots.length}`
+      : out instanceof CODE_ARRAYS[precision] ? `not a genuine ${type} (a Proxy?)` : describe(out);
+    throw new TypeError(
+      `quantize: options.out is ${seen}; "${precision}" values go into ${a(type)} ` +
+        `("int8", "binary": Int8Array; "uint8", "ubinary": Uint8Array; "float32": Float32Array)`,
+    );
+  }
+  if (slots.detached) {
+    throw new TypeError(`quantize: options.out is ${a(type)} whose buffer was detached (transferred); pass one whose buffer is still usable`);
+  }
+  return slots;
+}
+
+/**
+ * Where `quantize` writes `rows` × `cols` values of `precision` (`target`, a view made from
+ * internal slots, so no property of the caller's array is consulted) and what it returns (`data`):
+ * a new array, or `out` (itself when its length is exactly rows × cols, else a view of its first
+ * rows × cols). Call it after the last of the caller's code has run: `out` is checked again, as a
+ * getter met while reading the options may have detached or shrunk it.
+ *
+ * @throws TypeError as checkOut; RangeError when `out` is shorter than rows × cols.
+ */
+function outputFor(precision: Precision, rows: number, cols: number, out: unknown): { target: Quantized["data"]; data: Quantized["data"] } {
+  const Codes = CODE_ARRAYS[precision];
+  if (out === undefined) {
+    const fresh = new Codes(rows * cols);
+    return { target: fresh, data: fresh };
+  }
+  const slots = checkOut(out, precision);
+  if (slots.length < rows * cols) {
+    throw new RangeError(
+      `quantize: options.out has ${slots.length} elements; ${rows} rows of ${cols} "${precision}" values need at least ${rows * cols}`,
+    );
+  }
+  const target = new Codes(slots.buffer as ArrayBuffer, slots.byteOffset, rows * cols);
+  return { target, data: slots.length === rows * cols ? (out as Quantized["data"]) : target };
+}
+
+/** True when writing `bytes` bytes from the start of `out` would overwrite values of `input`. */
+function overlaps(input: Float32Array, out: TypedArraySlots, bytes: number): boolean {
+  const source = typedArraySlots(input)!;
+  const start = source.byteOffset;
+  return source.buffer === out.buffer && out.byteOffset < start + source.length * 4 && start < out.byteOffset + bytes;
+}
+
+/** The number of values a row of `dims` floats becomes at `precision`. */
+const colsOf = (precision: Precision, dims: number) => (precision === "binary" || precision === "ubinary" ? Math.ceil(dims / 8) : dims);
+
 /**
  * Quantizes embeddings exactly as sentence-transformers >= 5.7 `quantize_embeddings` does.
  *
  * @param embeddings rows to quantize, in any accepted shape (see `EmbeddingsInput`).
  * @param precision "float32" (a copy), "int8" / "uint8" (per-dimension buckets) or
  *   "binary" / "ubinary" (one bit per dimension, packed MSB-first).
- * @param options `ranges` or `calibration` for int8/uint8 (else the input's own min/max), `dims` for flat input.
+ * @param options `ranges` or `calibration` for int8/uint8 (else the input's own min/max), `dims` for
+ *   flat input, `out`: an existing array to write the values into (see `QuantizeOptions.out`).
  * @returns `{ data, rows, cols }`: Float32Array, Int8Array ("int8", "binary") or Uint8Array
- *   ("uint8", "ubinary"); cols is ceil(dims / 8) for the bit precisions.
- * @throws TypeError for an unknown precision, shape or option; RangeError for empty or ragged input,
- *   values that are not finite in float32, and bad ranges (wrong length, min > max, a width max − min
- *   that overflows float32).
+ *   ("uint8", "ubinary"), new or `out`; cols is ceil(dims / 8) for the bit precisions.
+ * @throws TypeError for an unknown precision, shape or option, or an `out` of the wrong type or with
+ *   a detached buffer; RangeError for empty or ragged input, values that are not finite in float32,
+ *   bad ranges (wrong length, min > max, a width max − min that overflows float32), and an `out`
+ *   shorter than the result. Nothing is written into `out` when it throws.
  * @example
  * const ranges = { min: [1, 5, -60], max: [4, 20, -3] };
  * quantize([[-1, 15, 1]], "int8", { ranges }).data; // Int8Array [-128, 42, 127]
+ * const out = new Int8Array(1000 * 384); // reused for every batch of up to 1000 rows
+ * quantize(batch, "int8", { ranges, out }).data; // out, or a view of its first rows × 384
  */
-export function quantize(embeddings: EmbeddingsInput, precision: "float32", options?: QuantizeOptions): Quantized<Float32Array>;
-export function quantize(embeddings: EmbeddingsInput, precision: "int8" | "binary", options?: QuantizeOptions): Quantized<Int8Array>;
-export function quantize(embeddings: EmbeddingsInput, precision: "uint8" | "ubinary", options?: QuantizeOptions): Quantized<Uint8Array>;
-export function quantize(embeddings: EmbeddingsInput, precision: Precision, options?: QuantizeOptions): Quantized;
+export function quantize<P extends Precision>(embeddings: EmbeddingsInput, precision: P, options?: QuantizeOptions<CodesOf<P>>): Quantized<CodesOf<P>>;
 export function quantize(embeddings: EmbeddingsInput, precision: Precision, options: QuantizeOptions = {}): Quantized {
   checkChoice("quantize", "precision", precision, PRECISIONS);
   options = readOptions("quantize", options, QUANTIZE_OPTION_KEYS, "an object like { ranges } or { calibration }");
+  const outSlots = options.out === undefined ? undefined : checkOut(options.out, precision);
+  if (precision === "float32") {
+    if (outSlots === undefined) return toMatrix("quantize", embeddings, { dims: options.dims }); // the copy is already the caller's own
+    const { data, rows, cols } = checkedInPlace("quantize", embeddings, options.dims, "embeddings") ?? toMatrix("quantize", embeddings, { dims: options.dims });
+    const written = outputFor(precision, rows, cols, options.out);
+    written.target.set(floatsView(data, 0, rows * cols)); // a copy within one buffer reads its source first
+    return { data: written.data, rows, cols };
+  }
   // A genuine flat Float32Array is read in place, straight into the kernels' staging chunks,
-  // each checked as it is staged: no whole copy first. When its own min/max become the ranges it
-  // is read twice (ranges, then codes), so then only one over an ArrayBuffer is read in place,
-  // checked whole first; no caller code runs between that check and the last read.
+  // each checked as it is staged: no whole copy first. When it is read twice (its own min/max
+  // become the ranges; or checked whole before a value is written into `out`, which a call that
+  // throws leaves as it was), only one over an ArrayBuffer is read in place, as no code of the
+  // caller runs between that check and the last read. One that `out` would overwrite is copied.
   const ownRanges = (precision === "int8" || precision === "uint8") && options.ranges === undefined && options.calibration === undefined;
-  const view = precision !== "float32" && isCompiled("simd") ? viewRows(embeddings, options.dims, ownRanges) : undefined;
+  let view = isCompiled("simd") ? viewRows(embeddings, options.dims, ownRanges || outSlots !== undefined) : undefined;
+  if (view !== undefined && outSlots !== undefined && overlaps(view.data, outSlots, view.rows * colsOf(precision, view.cols))) view = undefined;
   const matrix = view ?? toMatrix("quantize", embeddings, { dims: options.dims });
   const { data, rows, cols } = matrix;
-  if (precision === "float32") return matrix; // toMatrix's copy is already the caller's own
   const onNonFinite = view === undefined ? undefined : (): never => {
     toMatrix("quantize", embeddings, { dims: options.dims }); // throws the error naming the value
     throw new RangeError("quantize: embeddings holds a value that is not finite (it changed while being read)");
   };
   const ranges = precision === "int8" || precision === "uint8" ? resolveRanges(matrix, options, onNonFinite) : undefined; // may run the caller's code
   if (view !== undefined) checkStillHeld("quantize", view, "embeddings", "options were read");
+  const { target, data: codes } = outputFor(precision, rows, colsOf(precision, cols), options.out);
+  // resolveRanges checked a view whole for its own ranges; checked whole now for `out`, or else chunk by chunk.
+  if (view !== undefined && outSlots !== undefined && !ownRanges && findNonFinite(view) >= 0) onNonFinite!();
+  const checkChunks = view !== undefined && outSlots === undefined && !ownRanges ? onNonFinite : undefined;
 
   if (precision === "binary" || precision === "ubinary") {
-    const bytes = Math.ceil(cols / 8);
-    const out = precision === "binary" ? new Int8Array(rows * bytes) : new Uint8Array(rows * bytes);
-    packBits(data, 0, rows, cols, out, 0, precision === "binary" ? 0x80 : 0, onNonFinite);
-    return { data: out, rows, cols: bytes };
+    packBits(data, 0, rows, cols, target as Int8Array | Uint8Array, 0, precision === "binary" ? 0x80 : 0, checkChunks);
+    return { data: codes, rows, cols: colsOf(precision, cols) };
   }
-
   const steps = stepsOf(ranges!);
-  const out = precision === "int8" ? new Int8Array(rows * cols) : new Uint8Array(rows * cols);
-  quantizeRows(data, 0, rows, cols, ranges!.min, steps, out, 0, precision === "int8" ? -128 : 0, onNonFinite);
-  return { data: out, rows, cols };
+  quantizeRows(data, 0, rows, cols, ranges!.min, steps, target as Int8Array | Uint8Array, 0, precision === "int8" ? -128 : 0, checkChunks);
+  return { data: codes, rows, cols };
 }
