@@ -201,6 +201,12 @@ export function packBitsRow(
  * a core's L2 cache between the copy and the kernel), or one row if longer.
  */
 const CHUNK_FLOATS = 1 << 16;
+/**
+ * Codes of a result up to this size can be held in the kernels' memory until every staged chunk
+ * has passed its check, then copied into the caller's `out` at once (see quantize); the region
+ * stays reserved for the next call, as WebAssembly memory cannot shrink.
+ */
+const HELD_CODES_BYTES = 8 << 20;
 /** The kernels' own memory for quantizing (a simd128 instance; quantizing needs no other path). */
 let codecArena: Arena | undefined;
 
@@ -230,20 +236,24 @@ function forEachStagedChunk(
  * Runs `kernel` over `rows` rows of `cols` floats from row `first` of `src`, a staged chunk at a
  * time (forEachStagedChunk), coded at `rowBytes` a row and copied to `out` from `outStart` on.
  * With `onNonFinite`, each staged chunk is checked first, and a NaN or ±Infinity in it calls
- * `onNonFinite` (which throws) before that chunk is coded.
+ * `onNonFinite` (which throws) before that chunk is coded. With `holdCodes`, every chunk's codes
+ * stay in the kernels' memory until the last chunk is coded, and only then are copied to `out`:
+ * a chunk that throws leaves `out` as it was.
  */
 function codeInChunks(
   caller: string, src: Float32Array, first: number, rows: number, cols: number, rowBytes: number,
   out: Uint8Array | Int8Array, outStart: number, kernel: (arena: Arena, src: number, rows: number, out: number) => void,
-  onNonFinite?: () => never,
+  onNonFinite?: () => never, holdCodes = false,
 ): void {
   const bytes = new Uint8Array(out.buffer, out.byteOffset, out.length);
   let outPtr = -1;
   forEachStagedChunk(caller, src, first, rows, cols, (arena, srcPtr, done, n) => {
-    if (outPtr < 0) outPtr = arena.scratchFor(caller, "quantize-out", n * rowBytes); // the first chunk is the largest
+    if (outPtr < 0) outPtr = arena.scratchFor(caller, "quantize-out", (holdCodes ? rows : n) * rowBytes); // the first chunk is the largest
     if (onNonFinite !== undefined && arena.kernels.find_nonfinite_f32(srcPtr, n * cols) >= 0) onNonFinite();
-    kernel(arena, srcPtr, n, outPtr);
-    bytes.set(arena.u8.subarray(outPtr, outPtr + n * rowBytes), outStart + done * rowBytes);
+    const codesPtr = holdCodes ? outPtr + done * rowBytes : outPtr;
+    kernel(arena, srcPtr, n, codesPtr);
+    if (!holdCodes) bytes.set(arena.u8.subarray(codesPtr, codesPtr + n * rowBytes), outStart + done * rowBytes);
+    else if (done + n === rows) bytes.set(arena.u8.subarray(outPtr, outPtr + rows * rowBytes), outStart);
   });
 }
 
@@ -285,27 +295,27 @@ export function findNonFinite(matrix: Matrix): number {
 /**
  * packBitsRow for `rows` rows of `cols` values from row `first` of `src`, written back to back
  * (ceil(cols / 8) bytes each) from `outStart` of `out`: in WebAssembly once `ready()` has run.
- * `onNonFinite` (kernels only): see codeInChunks.
+ * `onNonFinite` and `holdCodes` (kernels only): see codeInChunks.
  */
 export function packBits(
   src: Float32Array, first: number, rows: number, cols: number, out: Uint8Array | Int8Array, outStart: number, flip: 0 | 0x80,
-  onNonFinite?: () => never,
+  onNonFinite?: () => never, holdCodes = false,
 ): void {
   const bytes = Math.ceil(cols / 8);
   if (!isCompiled("simd")) {
     for (let r = 0; r < rows; r++) packBitsRow(src, (first + r) * cols, cols, out, outStart + r * bytes, flip);
     return;
   }
-  codeInChunks("quantize", src, first, rows, cols, bytes, out, outStart, (arena, at, n, to) => arena.kernels.pack_bits_f32(at, n, cols, to, flip), onNonFinite);
+  codeInChunks("quantize", src, first, rows, cols, bytes, out, outStart, (arena, at, n, to) => arena.kernels.pack_bits_f32(at, n, cols, to, flip), onNonFinite, holdCodes);
 }
 
 /**
  * quantizeRow for `rows` rows of `cols` values from row `first` of `src`, written back to back
- * from `outStart` of `out`: in WebAssembly once `ready()` has run. `onNonFinite`: see codeInChunks.
+ * from `outStart` of `out`: in WebAssembly once `ready()` has run. `onNonFinite`, `holdCodes`: see codeInChunks.
  */
 export function quantizeRows(
   src: Float32Array, first: number, rows: number, cols: number, min: Float32Array, steps: Float32Array,
-  out: Int8Array | Uint8Array, outStart: number, offset: 0 | -128, onNonFinite?: () => never,
+  out: Int8Array | Uint8Array, outStart: number, offset: 0 | -128, onNonFinite?: () => never, holdCodes = false,
 ): void {
   if (!isCompiled("simd")) {
     for (let r = 0; r < rows; r++) quantizeRow(src, (first + r) * cols, cols, min, steps, out, outStart + r * cols, offset);
@@ -321,7 +331,7 @@ export function quantizeRows(
       arena.f32.set(steps, stepsPtr >>> 2);
     }
     arena.kernels.quantize_u8_f32(at, n, cols, mins, stepsPtr, to, offset === 0 ? 0 : 0x80);
-  }, onNonFinite);
+  }, onNonFinite, holdCodes);
 }
 
 /**
@@ -431,10 +441,10 @@ export function quantize(embeddings: EmbeddingsInput, precision: Precision, opti
     return { data: written.data, rows, cols };
   }
   // A genuine flat Float32Array is read in place, straight into the kernels' staging chunks,
-  // each checked as it is staged: no whole copy first. When it is read twice (its own min/max
-  // become the ranges; or checked whole before a value is written into `out`, which a call that
-  // throws leaves as it was), only one over an ArrayBuffer is read in place, as no code of the
-  // caller runs between that check and the last read. One that `out` would overwrite is copied.
+  // each checked as it is staged: no whole copy first. When it may be read twice (its own min/max
+  // become the ranges; into `out`, a check of the whole may come first, see below), only one over
+  // an ArrayBuffer is read in place, as no code of the caller runs between that check and the
+  // last read. One that `out` would overwrite is copied.
   const ownRanges = (precision === "int8" || precision === "uint8") && options.ranges === undefined && options.calibration === undefined;
   let view = isCompiled("simd") ? viewRows(embeddings, options.dims, ownRanges || outSlots !== undefined) : undefined;
   if (view !== undefined && outSlots !== undefined && overlaps(view.data, outSlots, view.rows * colsOf(precision, view.cols))) view = undefined;
@@ -447,15 +457,22 @@ export function quantize(embeddings: EmbeddingsInput, precision: Precision, opti
   const ranges = precision === "int8" || precision === "uint8" ? resolveRanges(matrix, options, onNonFinite) : undefined; // may run the caller's code
   if (view !== undefined) checkStillHeld("quantize", view, "embeddings", "options were read");
   const { target, data: codes } = outputFor(precision, rows, colsOf(precision, cols), options.out);
-  // resolveRanges checked a view whole for its own ranges; checked whole now for `out`, or else chunk by chunk.
-  if (view !== undefined && outSlots !== undefined && !ownRanges && findNonFinite(view) >= 0) onNonFinite!();
-  const checkChunks = view !== undefined && outSlots === undefined && !ownRanges ? onNonFinite : undefined;
+  // A view is checked for NaN and ±Infinity chunk by chunk as it is staged (resolveRanges checked it
+  // whole already when its own ranges were taken). Into `out`, a call that throws must write
+  // nothing: the codes are held in the kernels' memory until the last chunk has passed, or, when
+  // they are too many to hold, the view is checked whole first.
+  let checkChunks = view === undefined || ownRanges ? undefined : onNonFinite;
+  const holdCodes = checkChunks !== undefined && outSlots !== undefined && target.byteLength <= HELD_CODES_BYTES;
+  if (checkChunks !== undefined && outSlots !== undefined && !holdCodes) {
+    if (findNonFinite(view!) >= 0) onNonFinite!();
+    checkChunks = undefined;
+  }
 
   if (precision === "binary" || precision === "ubinary") {
-    packBits(data, 0, rows, cols, target as Int8Array | Uint8Array, 0, precision === "binary" ? 0x80 : 0, checkChunks);
+    packBits(data, 0, rows, cols, target as Int8Array | Uint8Array, 0, precision === "binary" ? 0x80 : 0, checkChunks, holdCodes);
     return { data: codes, rows, cols: colsOf(precision, cols) };
   }
   const steps = stepsOf(ranges!);
-  quantizeRows(data, 0, rows, cols, ranges!.min, steps, target as Int8Array | Uint8Array, 0, precision === "int8" ? -128 : 0, checkChunks);
+  quantizeRows(data, 0, rows, cols, ranges!.min, steps, target as Int8Array | Uint8Array, 0, precision === "int8" ? -128 : 0, checkChunks, holdCodes);
   return { data: codes, rows, cols };
 }

@@ -214,6 +214,20 @@ describe("quantize rejects a bad options.out, and a call that throws leaves out 
     }
   });
 
+  it("a NaN in the last row of a result too large to hold in the kernels' memory (over 8 MiB): checked whole first, nothing written", () => {
+    const dims = 1024;
+    const rows = 8193; // 8 MiB + 1 KiB of int8 codes
+    const big = new Float32Array(rows * dims);
+    for (let i = 0; i < big.length; i += 37) big[i] = (i % 11) - 5;
+    const ranges = { min: new Float32Array(dims).fill(-5), max: new Float32Array(dims).fill(5) };
+    const out = outFor("int8", rows * dims);
+    expect(firstDifference(quantize(big, "int8", { dims, ranges, out }).data, quantize(big, "int8", { dims, ranges }).data)).toBe("none");
+    big[(rows - 1) * dims + 3] = NaN;
+    out.fill(0x5a); // (the codes a failed call could write over it would be the same as the last call's)
+    rejectsUnchanged(out, () => quantize(big, "int8", { dims, ranges, out }), RangeError,
+      `quantize: embeddings row ${rows - 1}, column 3 is NaN; values must be finite`);
+  });
+
   it("a NaN written into the input while the ranges are read: caught before a value is written", () => {
     const input = flat.slice();
     const ranges = rangesRunning(() => {
