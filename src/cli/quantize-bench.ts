@@ -52,7 +52,7 @@ export async function quantizeSuite(rows: number, seed: number, timeMs: number):
     },
     {
       name: "quantize(…, \"int8\", { out })", kind: "int8", run: () => quantize(data, "int8", { ranges, dims: DIMS, out: outInt8 }).data,
-      note: "the same into one out array reused by every call: the input checked whole first (a call that throws writes nothing into out), then staged and coded chunk by chunk",
+      note: "the same into one out array reused by every call; its codes (over 8 MiB) are too many to hold until every chunk is checked, so the input is checked whole first (a call that throws writes nothing into out)",
     },
     {
       name: "quantize(…, \"ubinary\")", kind: "bits", run: () => quantize(data, "ubinary", { dims: DIMS }).data,
@@ -60,7 +60,7 @@ export async function quantizeSuite(rows: number, seed: number, timeMs: number):
     },
     {
       name: "quantize(…, \"ubinary\", { out })", kind: "bits", run: () => quantize(data, "ubinary", { dims: DIMS, out: outBits }).data,
-      note: "the same into one out array reused by every call: the input checked whole first, then staged and coded chunk by chunk",
+      note: "the same into one out array reused by every call: its codes (up to 8 MiB) held in the kernel's memory until every chunk has passed its check, then copied into out",
     },
     { name: "int8 kernel (quantizeRows)", note: "what Index.add runs: staging copies and the kernel", kind: "int8", run: () => (quantizeRows(data, 0, rows, DIMS, ranges.min, steps, int8, 0, -128), int8) },
     { name: "bits kernel (packBits)", note: "what Index.add runs: staging copies and the kernel", kind: "bits", run: () => (packBits(data, 0, rows, DIMS, bits, 0, 0), bits) },
