@@ -89,6 +89,39 @@ export function checkStillHeld(caller: string, view: Matrix, name: string, when:
   }
 }
 
+/** True when `buffer` was transferred (detached): no view of it can be made any more. */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  try {
+    new Uint8Array(buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** A typed array as its internal slots hold it (see typedArraySlots). */
+export interface TypedArraySlots {
+  /** Its constructor's intrinsic name ("Int8Array", …), a subclass's included. */
+  type: string;
+  buffer: ArrayBufferLike;
+  byteOffset: number;
+  /** 0 once its buffer is detached, or shrunk past it. */
+  length: number;
+  detached: boolean;
+}
+
+/**
+ * The internal slots of a genuine typed array, read by the intrinsic getters (no code of the
+ * caller runs, an own `length` or `buffer` property is not consulted); undefined for anything
+ * else, a Proxy of a typed array included.
+ */
+export function typedArraySlots(value: unknown): TypedArraySlots | undefined {
+  const type = typedArrayName.call(value);
+  if (type === undefined) return undefined;
+  const buffer = typedArrayBuffer.call(value);
+  return { type, buffer, byteOffset: typedArrayByteOffset.call(value), length: typedArrayLength.call(value), detached: isDetached(buffer) };
+}
+
 /**
  * Values `start … end − 1` of a genuine Float32Array, as a view made from its internal slots:
  * unlike `subarray`, no `constructor` or species of the caller's array is consulted (which could
@@ -124,12 +157,8 @@ function lengthOf(caller: string, label: string, value: ArrayLike<unknown>, kind
     return length as number;
   }
   const length = typedArrayLength.call(value);
-  if (length === 0) {
-    try {
-      new Uint8Array(typedArrayBuffer.call(value), 0, 0);
-    } catch {
-      throw new TypeError(`${caller}: ${label} is a ${kind} whose buffer was detached (transferred); pass one whose buffer is still usable`);
-    }
+  if (length === 0 && isDetached(typedArrayBuffer.call(value))) {
+    throw new TypeError(`${caller}: ${label} is a ${kind} whose buffer was detached (transferred); pass one whose buffer is still usable`);
   }
   return length;
 }

@@ -7,7 +7,7 @@ export { truncate } from "./matryoshka.js";
 export { fitRotation, Rotation } from "./rotation.js";
 export type { FitRotationOptions, RotationJSON, RotationMethod } from "./rotation.js";
 export { calibrate, quantize } from "./quantize.js";
-export type { Precision, Quantized, QuantizeOptions, Ranges, RangesInput } from "./quantize.js";
+export type { CodesOf, Precision, Quantized, QuantizeOptions, Ranges, RangesInput } from "./quantize.js";
 export type { CalibrateOptions } from "./quantize.js";
 export type { TruncateOptions } from "./matryoshka.js";
 export { Index } from "./vector-index.js";

@@ -94,7 +94,7 @@ export const SEARCH_OPTION_KEYS: OptionKeys<SearchOptions> = { k: true, rescoreM
 /** `ready`. */
 export const READY_OPTION_KEYS: OptionKeys<ReadyOptions> = { relaxedSimd: true, modules: true };
 /** `quantize`. */
-export const QUANTIZE_OPTION_KEYS: OptionKeys<QuantizeOptions> = { ranges: true, calibration: true, dims: true };
+export const QUANTIZE_OPTION_KEYS: OptionKeys<QuantizeOptions> = { ranges: true, calibration: true, dims: true, out: true };
 /** `truncate`. */
 export const TRUNCATE_OPTION_KEYS: OptionKeys<TruncateOptions> = { normalize: true, inputDims: true, layerNorm: true };
 /** `calibrate`. */

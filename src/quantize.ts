@@ -11,7 +11,10 @@
 // quantizeRows: assembly/quantize.ts, bit-exact with the scalar loops packBitsRow and
 // quantizeRow here); before that, and for the scalar reference, by those loops.
 
-import { checkStillHeld, type EmbeddingsInput, FLOAT32_MAX, floatsView, type Matrix, toMatrix, toVector, viewRows } from "./embeddings.js";
+import {
+  checkStillHeld, type EmbeddingsInput, FLOAT32_MAX, floatsView, type Matrix, toMatrix, toVector, type TypedArraySlots, typedArraySlots,
+  viewRows,
+} from "./embeddings.js";
 import { checkChoice, describe } from "./errors.js";
 import { CALIBRATE_OPTION_KEYS, QUANTIZE_OPTION_KEYS, readOptions } from "./options.js";
 import { Arena, isCompiled } from "./wasm.js";
@@ -32,6 +35,12 @@ export type RangesInput =
 export type Precision = "float32" | "int8" | "uint8" | "binary" | "ubinary";
 export const PRECISIONS: readonly Precision[] = ["float32", "int8", "uint8", "binary", "ubinary"];
 
+/** The typed array each precision's values come in. */
+const CODE_ARRAYS = { float32: Float32Array, int8: Int8Array, binary: Int8Array, uint8: Uint8Array, ubinary: Uint8Array } as const;
+
+/** The typed array of `P`'s values: Float32Array, Int8Array ("int8", "binary") or Uint8Array ("uint8", "ubinary"). */
+export type CodesOf<P extends Precision> = P extends "float32" ? Float32Array : P extends "int8" | "binary" ? Int8Array : Uint8Array;
+
 /** What `quantize` returns: `rows` × `cols` values, `cols` = dims, or ceil(dims / 8) for bits. */
 export interface Quantized<T extends Float32Array | Int8Array | Uint8Array = Float32Array | Int8Array | Uint8Array> {
   data: T;
@@ -39,13 +48,22 @@ export interface Quantized<T extends Float32Array | Int8Array | Uint8Array = Flo
   cols: number;
 }
 
-export interface QuantizeOptions {
+export interface QuantizeOptions<Out extends Float32Array | Int8Array | Uint8Array = Float32Array | Int8Array | Uint8Array> {
   /** Per-dimension ranges; wins over `calibration`. */
   ranges?: RangesInput;
   /** Embeddings whose per-dimension min/max become the ranges (used when `ranges` is absent). */
   calibration?: EmbeddingsInput;
   /** The row length of a flat `Float32Array` input. */
   dims?: number;
+  /**
+   * An existing array that receives the values instead of a new one (reuse one buffer across
+   * batches, fill a SharedArrayBuffer): an Int8Array for "int8" and "binary", a Uint8Array for
+   * "uint8" and "ubinary", a Float32Array for "float32", of at least rows × cols elements. The
+   * result's `data` is `out` itself when it has exactly rows × cols, else a view of its first
+   * rows × cols (the rest is left as it was). A call that throws writes nothing into it; `out` may
+   * share memory with the input (the input is then copied first).
+   */
+  out?: Out;
 }
 
 export interface CalibrateOptions {
@@ -183,6 +201,12 @@ export function packBitsRow(
  * a core's L2 cache between the copy and the kernel), or one row if longer.
  */
 const CHUNK_FLOATS = 1 << 16;
+/**
+ * Codes of a result up to this size can be held in the kernels' memory until every staged chunk
+ * has passed its check, then copied into the caller's `out` at once (see quantize); the region
+ * stays reserved for the next call, as WebAssembly memory cannot shrink.
+ */
+const HELD_CODES_BYTES = 8 << 20;
 /** The kernels' own memory for quantizing (a simd128 instance; quantizing needs no other path). */
 let codecArena: Arena | undefined;
 
@@ -212,20 +236,24 @@ function forEachStagedChunk(
  * Runs `kernel` over `rows` rows of `cols` floats from row `first` of `src`, a staged chunk at a
  * time (forEachStagedChunk), coded at `rowBytes` a row and copied to `out` from `outStart` on.
  * With `onNonFinite`, each staged chunk is checked first, and a NaN or ±Infinity in it calls
- * `onNonFinite` (which throws) before that chunk is coded.
+ * `onNonFinite` (which throws) before that chunk is coded. With `holdCodes`, every chunk's codes
+ * stay in the kernels' memory until the last chunk is coded, and only then are copied to `out`:
+ * a chunk that throws leaves `out` as it was.
  */
 function codeInChunks(
   caller: string, src: Float32Array, first: number, rows: number, cols: number, rowBytes: number,
   out: Uint8Array | Int8Array, outStart: number, kernel: (arena: Arena, src: number, rows: number, out: number) => void,
-  onNonFinite?: () => never,
+  onNonFinite?: () => never, holdCodes = false,
 ): void {
   const bytes = new Uint8Array(out.buffer, out.byteOffset, out.length);
   let outPtr = -1;
   forEachStagedChunk(caller, src, first, rows, cols, (arena, srcPtr, done, n) => {
-    if (outPtr < 0) outPtr = arena.scratchFor(caller, "quantize-out", n * rowBytes); // the first chunk is the largest
+    if (outPtr < 0) outPtr = arena.scratchFor(caller, "quantize-out", (holdCodes ? rows : n) * rowBytes); // the first chunk is the largest
     if (onNonFinite !== undefined && arena.kernels.find_nonfinite_f32(srcPtr, n * cols) >= 0) onNonFinite();
-    kernel(arena, srcPtr, n, outPtr);
-    bytes.set(arena.u8.subarray(outPtr, outPtr + n * rowBytes), outStart + done * rowBytes);
+    const codesPtr = holdCodes ? outPtr + done * rowBytes : outPtr;
+    kernel(arena, srcPtr, n, codesPtr);
+    if (!holdCodes) bytes.set(arena.u8.subarray(codesPtr, codesPtr + n * rowBytes), outStart + done * rowBytes);
+    else if (done + n === rows) bytes.set(arena.u8.subarray(outPtr, outPtr + rows * rowBytes), outStart);
   });
 }
 
@@ -267,27 +295,27 @@ export function findNonFinite(matrix: Matrix): number {
 /**
  * packBitsRow for `rows` rows of `cols` values from row `first` of `src`, written back to back
  * (ceil(cols / 8) bytes each) from `outStart` of `out`: in WebAssembly once `ready()` has run.
- * `onNonFinite` (kernels only): see codeInChunks.
+ * `onNonFinite` and `holdCodes` (kernels only): see codeInChunks.
  */
 export function packBits(
   src: Float32Array, first: number, rows: number, cols: number, out: Uint8Array | Int8Array, outStart: number, flip: 0 | 0x80,
-  onNonFinite?: () => never,
+  onNonFinite?: () => never, holdCodes = false,
 ): void {
   const bytes = Math.ceil(cols / 8);
   if (!isCompiled("simd")) {
     for (let r = 0; r < rows; r++) packBitsRow(src, (first + r) * cols, cols, out, outStart + r * bytes, flip);
     return;
   }
-  codeInChunks("quantize", src, first, rows, cols, bytes, out, outStart, (arena, at, n, to) => arena.kernels.pack_bits_f32(at, n, cols, to, flip), onNonFinite);
+  codeInChunks("quantize", src, first, rows, cols, bytes, out, outStart, (arena, at, n, to) => arena.kernels.pack_bits_f32(at, n, cols, to, flip), onNonFinite, holdCodes);
 }
 
 /**
  * quantizeRow for `rows` rows of `cols` values from row `first` of `src`, written back to back
- * from `outStart` of `out`: in WebAssembly once `ready()` has run. `onNonFinite`: see codeInChunks.
+ * from `outStart` of `out`: in WebAssembly once `ready()` has run. `onNonFinite`, `holdCodes`: see codeInChunks.
  */
 export function quantizeRows(
   src: Float32Array, first: number, rows: number, cols: number, min: Float32Array, steps: Float32Array,
-  out: Int8Array | Uint8Array, outStart: number, offset: 0 | -128, onNonFinite?: () => never,
+  out: Int8Array | Uint8Array, outStart: number, offset: 0 | -128, onNonFinite?: () => never, holdCodes = false,
 ): void {
   if (!isCompiled("simd")) {
     for (let r = 0; r < rows; r++) quantizeRow(src, (first + r) * cols, cols, min, steps, out, outStart + r * cols, offset);
@@ -303,7 +331,7 @@ export function quantizeRows(
       arena.f32.set(steps, stepsPtr >>> 2);
     }
     arena.kernels.quantize_u8_f32(at, n, cols, mins, stepsPtr, to, offset === 0 ? 0 : 0x80);
-  }, onNonFinite);
+  }, onNonFinite, holdCodes);
 }
 
 /**
@@ -319,54 +347,132 @@ function resolveRanges(matrix: Matrix, options: QuantizeOptions, onNonFinite: ((
   return rangesOf(matrix, "quantize");
 }
 
+/** "an Int8Array", "a Uint8Array": the article for a typed array's name in an error message. */
+const a = (type: string) => `${/^[AEIO]/.test(type) ? "an" : "a"} ${type}`; // "a Uint8Array": a "you"
+
+/**
+ * `options.out` checked for `precision`: a genuine typed array of the precision's type whose buffer
+ * is still attached. Its length is checked once the result's size is known (outputFor).
+ *
+ * @throws TypeError naming what `out` is and the type `precision` needs, or its detached buffer.
+ */
+function checkOut(out: unknown, precision: Precision): TypedArraySlots {
+  const type = CODE_ARRAYS[precision].name;
+  const slots = typedArraySlots(out);
+  if (slots?.type !== type) {
+    const seen = slots !== undefined ? `${a(slots.type)} of ${slots.length}`
+      : out instanceof CODE_ARRAYS[precision] ? `not a genuine ${type} (a Proxy?)` : describe(out);
+    throw new TypeError(
+      `quantize: options.out is ${seen}; "${precision}" values go into ${a(type)} ` +
+        `("int8", "binary": Int8Array; "uint8", "ubinary": Uint8Array; "float32": Float32Array)`,
+    );
+  }
+  if (slots.detached) {
+    throw new TypeError(`quantize: options.out is ${a(type)} whose buffer was detached (transferred); pass one whose buffer is still usable`);
+  }
+  return slots;
+}
+
+/**
+ * Where `quantize` writes `rows` × `cols` values of `precision` (`target`, a view made from
+ * internal slots, so no property of the caller's array is consulted) and what it returns (`data`):
+ * a new array, or `out` (itself when its length is exactly rows × cols, else a view of its first
+ * rows × cols). Call it after the last of the caller's code has run: `out` is checked again, as a
+ * getter met while reading the options may have detached or shrunk it.
+ *
+ * @throws TypeError as checkOut; RangeError when `out` is shorter than rows × cols.
+ */
+function outputFor(precision: Precision, rows: number, cols: number, out: unknown): { target: Quantized["data"]; data: Quantized["data"] } {
+  const Codes = CODE_ARRAYS[precision];
+  if (out === undefined) {
+    const fresh = new Codes(rows * cols);
+    return { target: fresh, data: fresh };
+  }
+  const slots = checkOut(out, precision);
+  if (slots.length < rows * cols) {
+    throw new RangeError(
+      `quantize: options.out has ${slots.length} elements; ${rows} rows of ${cols} "${precision}" values need at least ${rows * cols}`,
+    );
+  }
+  const target = new Codes(slots.buffer as ArrayBuffer, slots.byteOffset, rows * cols);
+  return { target, data: slots.length === rows * cols ? (out as Quantized["data"]) : target };
+}
+
+/** True when writing `bytes` bytes from the start of `out` would overwrite values of `input`. */
+function overlaps(input: Float32Array, out: TypedArraySlots, bytes: number): boolean {
+  const source = typedArraySlots(input)!;
+  const start = source.byteOffset;
+  return source.buffer === out.buffer && out.byteOffset < start + source.length * 4 && start < out.byteOffset + bytes;
+}
+
+/** The number of values a row of `dims` floats becomes at `precision`. */
+const colsOf = (precision: Precision, dims: number) => (precision === "binary" || precision === "ubinary" ? Math.ceil(dims / 8) : dims);
+
 /**
  * Quantizes embeddings exactly as sentence-transformers >= 5.7 `quantize_embeddings` does.
  *
  * @param embeddings rows to quantize, in any accepted shape (see `EmbeddingsInput`).
  * @param precision "float32" (a copy), "int8" / "uint8" (per-dimension buckets) or
  *   "binary" / "ubinary" (one bit per dimension, packed MSB-first).
- * @param options `ranges` or `calibration` for int8/uint8 (else the input's own min/max), `dims` for flat input.
+ * @param options `ranges` or `calibration` for int8/uint8 (else the input's own min/max), `dims` for
+ *   flat input, `out`: an existing array to write the values into (see `QuantizeOptions.out`).
  * @returns `{ data, rows, cols }`: Float32Array, Int8Array ("int8", "binary") or Uint8Array
- *   ("uint8", "ubinary"); cols is ceil(dims / 8) for the bit precisions.
- * @throws TypeError for an unknown precision, shape or option; RangeError for empty or ragged input,
- *   values that are not finite in float32, and bad ranges (wrong length, min > max, a width max − min
- *   that overflows float32).
+ *   ("uint8", "ubinary"), new or `out`; cols is ceil(dims / 8) for the bit precisions.
+ * @throws TypeError for an unknown precision, shape or option, or an `out` of the wrong type or with
+ *   a detached buffer; RangeError for empty or ragged input, values that are not finite in float32,
+ *   bad ranges (wrong length, min > max, a width max − min that overflows float32), and an `out`
+ *   shorter than the result. Nothing is written into `out` when it throws.
  * @example
  * const ranges = { min: [1, 5, -60], max: [4, 20, -3] };
  * quantize([[-1, 15, 1]], "int8", { ranges }).data; // Int8Array [-128, 42, 127]
+ * const out = new Int8Array(1000 * 384); // reused for every batch of up to 1000 rows
+ * quantize(batch, "int8", { ranges, out }).data; // out, or a view of its first rows × 384
  */
-export function quantize(embeddings: EmbeddingsInput, precision: "float32", options?: QuantizeOptions): Quantized<Float32Array>;
-export function quantize(embeddings: EmbeddingsInput, precision: "int8" | "binary", options?: QuantizeOptions): Quantized<Int8Array>;
-export function quantize(embeddings: EmbeddingsInput, precision: "uint8" | "ubinary", options?: QuantizeOptions): Quantized<Uint8Array>;
-export function quantize(embeddings: EmbeddingsInput, precision: Precision, options?: QuantizeOptions): Quantized;
+export function quantize<P extends Precision>(embeddings: EmbeddingsInput, precision: P, options?: QuantizeOptions<CodesOf<P>>): Quantized<CodesOf<P>>;
 export function quantize(embeddings: EmbeddingsInput, precision: Precision, options: QuantizeOptions = {}): Quantized {
   checkChoice("quantize", "precision", precision, PRECISIONS);
   options = readOptions("quantize", options, QUANTIZE_OPTION_KEYS, "an object like { ranges } or { calibration }");
+  const outSlots = options.out === undefined ? undefined : checkOut(options.out, precision);
+  if (precision === "float32") {
+    if (outSlots === undefined) return toMatrix("quantize", embeddings, { dims: options.dims }); // the copy is already the caller's own
+    const { data, rows, cols } = checkedInPlace("quantize", embeddings, options.dims, "embeddings") ?? toMatrix("quantize", embeddings, { dims: options.dims });
+    const written = outputFor(precision, rows, cols, options.out);
+    written.target.set(floatsView(data, 0, rows * cols)); // a copy within one buffer reads its source first
+    return { data: written.data, rows, cols };
+  }
   // A genuine flat Float32Array is read in place, straight into the kernels' staging chunks,
-  // each checked as it is staged: no whole copy first. When its own min/max become the ranges it
-  // is read twice (ranges, then codes), so then only one over an ArrayBuffer is read in place,
-  // checked whole first; no caller code runs between that check and the last read.
+  // each checked as it is staged: no whole copy first. When it may be read twice (its own min/max
+  // become the ranges; into `out`, a check of the whole may come first, see below), only one over
+  // an ArrayBuffer is read in place, as no code of the caller runs between that check and the
+  // last read. One that `out` would overwrite is copied.
   const ownRanges = (precision === "int8" || precision === "uint8") && options.ranges === undefined && options.calibration === undefined;
-  const view = precision !== "float32" && isCompiled("simd") ? viewRows(embeddings, options.dims, ownRanges) : undefined;
+  let view = isCompiled("simd") ? viewRows(embeddings, options.dims, ownRanges || outSlots !== undefined) : undefined;
+  if (view !== undefined && outSlots !== undefined && overlaps(view.data, outSlots, view.rows * colsOf(precision, view.cols))) view = undefined;
   const matrix = view ?? toMatrix("quantize", embeddings, { dims: options.dims });
   const { data, rows, cols } = matrix;
-  if (precision === "float32") return matrix; // toMatrix's copy is already the caller's own
   const onNonFinite = view === undefined ? undefined : (): never => {
     toMatrix("quantize", embeddings, { dims: options.dims }); // throws the error naming the value
     throw new RangeError("quantize: embeddings holds a value that is not finite (it changed while being read)");
   };
   const ranges = precision === "int8" || precision === "uint8" ? resolveRanges(matrix, options, onNonFinite) : undefined; // may run the caller's code
   if (view !== undefined) checkStillHeld("quantize", view, "embeddings", "options were read");
-
-  if (precision === "binary" || precision === "ubinary") {
-    const bytes = Math.ceil(cols / 8);
-    const out = precision === "binary" ? new Int8Array(rows * bytes) : new Uint8Array(rows * bytes);
-    packBits(data, 0, rows, cols, out, 0, precision === "binary" ? 0x80 : 0, onNonFinite);
-    return { data: out, rows, cols: bytes };
+  const { target, data: codes } = outputFor(precision, rows, colsOf(precision, cols), options.out);
+  // A view is checked for NaN and ±Infinity chunk by chunk as it is staged (resolveRanges checked it
+  // whole already when its own ranges were taken). Into `out`, a call that throws must write
+  // nothing: the codes are held in the kernels' memory until the last chunk has passed, or, when
+  // they are too many to hold, the view is checked whole first.
+  let checkChunks = view === undefined || ownRanges ? undefined : onNonFinite;
+  const holdCodes = checkChunks !== undefined && outSlots !== undefined && target.byteLength <= HELD_CODES_BYTES;
+  if (checkChunks !== undefined && outSlots !== undefined && !holdCodes) {
+    if (findNonFinite(view!) >= 0) onNonFinite!();
+    checkChunks = undefined;
   }
 
+  if (precision === "binary" || precision === "ubinary") {
+    packBits(data, 0, rows, cols, target as Int8Array | Uint8Array, 0, precision === "binary" ? 0x80 : 0, checkChunks, holdCodes);
+    return { data: codes, rows, cols: colsOf(precision, cols) };
+  }
   const steps = stepsOf(ranges!);
-  const out = precision === "int8" ? new Int8Array(rows * cols) : new Uint8Array(rows * cols);
-  quantizeRows(data, 0, rows, cols, ranges!.min, steps, out, 0, precision === "int8" ? -128 : 0, onNonFinite);
-  return { data: out, rows, cols };
+  quantizeRows(data, 0, rows, cols, ranges!.min, steps, target as Int8Array | Uint8Array, 0, precision === "int8" ? -128 : 0, checkChunks, holdCodes);
+  return { data: codes, rows, cols };
 }

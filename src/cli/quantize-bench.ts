@@ -1,8 +1,8 @@
 // Quantization in `quantvec bench`: float32 rows turned into int8 buckets and sign bits by
-// quantize() (WebAssembly kernels, validation and copies included), by the kernels alone, and by
-// the scalar JS loops they replaced, and added to an index, beside a streaming read of the same
-// float bytes and the first touch of fresh memory of the int8 codes' size (what a new result
-// can cost before any code is written), all timed in one run. Every quantizing contender's output is
+// quantize() (WebAssembly kernels, validation and copies included) into a new result and into a
+// reused `out` array, by the kernels alone, and by the scalar JS loops they replaced, and added to
+// an index, beside a streaming read of the same float bytes and the first touch of fresh memory of
+// the int8 codes' size (what a new result can cost before any code is written), all timed in one run. Every quantizing contender's output is
 // compared byte for byte with the scalar loops' first.
 
 import { packBits, packBitsRow, quantize, quantizeRow, quantizeRows, stepsOf } from "../quantize.js";
@@ -42,9 +42,26 @@ export async function quantizeSuite(rows: number, seed: number, timeMs: number):
     for (let r = 0; r < rows; r++) packBitsRow(data, r * DIMS, DIMS, bits, r * bitBytes, 0);
     return bits;
   };
+  // The arrays the `out` rows reuse: allocated (and first touched, by the check below) once, outside the timed calls.
+  const outInt8 = new Int8Array(rows * DIMS);
+  const outBits = new Uint8Array(rows * bitBytes);
   const contenders = [
-    { name: "quantize(…, \"int8\")", note: "the API on a flat Float32Array: staged and validated chunk by chunk in the kernel's memory", kind: "int8", run: () => quantize(data, "int8", { ranges, dims: DIMS }).data },
-    { name: "quantize(…, \"ubinary\")", note: "the API on a flat Float32Array: staged and validated chunk by chunk in the kernel's memory", kind: "bits", run: () => quantize(data, "ubinary", { dims: DIMS }).data },
+    {
+      name: "quantize(…, \"int8\")", kind: "int8", run: () => quantize(data, "int8", { ranges, dims: DIMS }).data,
+      note: "the API on a flat Float32Array, staged and validated chunk by chunk in the kernel's memory, into a new result array each call: bounded by the first touch of its pages (see the first-touch row)",
+    },
+    {
+      name: "quantize(…, \"int8\", { out })", kind: "int8", run: () => quantize(data, "int8", { ranges, dims: DIMS, out: outInt8 }).data,
+      note: "the same into one out array reused by every call; its codes (over 8 MiB) are too many to hold until every chunk is checked, so the input is checked whole first (a call that throws writes nothing into out)",
+    },
+    {
+      name: "quantize(…, \"ubinary\")", kind: "bits", run: () => quantize(data, "ubinary", { dims: DIMS }).data,
+      note: "the API on a flat Float32Array, staged and validated chunk by chunk, into a new result array each call (1/32 of the input's bytes, so its first touch costs less)",
+    },
+    {
+      name: "quantize(…, \"ubinary\", { out })", kind: "bits", run: () => quantize(data, "ubinary", { dims: DIMS, out: outBits }).data,
+      note: "the same into one out array reused by every call: its codes (up to 8 MiB) held in the kernel's memory until every chunk has passed its check, then copied into out",
+    },
     { name: "int8 kernel (quantizeRows)", note: "what Index.add runs: staging copies and the kernel", kind: "int8", run: () => (quantizeRows(data, 0, rows, DIMS, ranges.min, steps, int8, 0, -128), int8) },
     { name: "bits kernel (packBits)", note: "what Index.add runs: staging copies and the kernel", kind: "bits", run: () => (packBits(data, 0, rows, DIMS, bits, 0, 0), bits) },
     { name: "int8, scalar JS loop", note: "before: quantizeRow per row", kind: "int8", run: scalarInt8 },
@@ -54,7 +71,7 @@ export async function quantizeSuite(rows: number, seed: number, timeMs: number):
   const references = [
     {
       name: "first touch of fresh memory of the int8 codes' size",
-      note: "a new WebAssembly.Memory (always fresh pages) filled once: what quantize(…, \"int8\") pays on top of its kernel when the allocator hands it fresh pages for its result (it may instead reuse freed memory, then almost nothing)",
+      note: "a new WebAssembly.Memory (always fresh pages) filled once: what quantize(…, \"int8\") pays on top of its kernel when the allocator hands it fresh pages for its result (it may instead reuse freed memory, then almost nothing), and what { out } saves",
       run: () => new Int8Array(new WebAssembly.Memory({ initial: Math.ceil((rows * DIMS) / 65536) }).buffer).fill(1).length,
     },
     {
