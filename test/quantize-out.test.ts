@@ -5,7 +5,7 @@
 // (a wrong `out`, a NaN in any row, bad ranges) leaves `out` exactly as it was.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Precision, quantize, type QuantizeOptions, ready } from "../src/index.js";
+import { type CodesOf, type Precision, quantize, type QuantizeOptions, ready } from "../src/index.js";
 import { isCompiled } from "../src/wasm.js";
 import { randomNormal, rng } from "./helpers.js";
 
@@ -32,8 +32,8 @@ const rangesRunning = (action: () => void) => ({
 /** The values of `rows` rows of `dims` at `precision`, as their count. */
 const lengthOf = (precision: Precision, rows: number, dims = DIMS) => rows * (precision.endsWith("binary") ? Math.ceil(dims / 8) : dims);
 /** An `out` for `precision` of `length` elements, every byte 0x5a (a pattern no test input produces everywhere). */
-const outFor = (precision: Precision, length: number) => {
-  const out = new OUT_TYPES[precision](length);
+const outFor = <P extends Precision>(precision: P, length: number) => {
+  const out = new OUT_TYPES[precision](length) as CodesOf<P>;
   new Uint8Array(out.buffer).fill(0x5a);
   return out;
 };
@@ -184,7 +184,8 @@ describe("quantize rejects a bad options.out, and a call that throws leaves out 
   });
 
   it("an out shrunk while the options were read: a RangeError, nothing written", () => {
-    const buffer = new ArrayBuffer(ROWS * DIMS, { maxByteLength: ROWS * DIMS }) as ArrayBuffer & { resize(length: number): void }; // (ES2024)
+    const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer & { resize(length: number): void }; // (ES2024)
+    const buffer = new Resizable(ROWS * DIMS, { maxByteLength: ROWS * DIMS });
     const out = new Int8Array(buffer).fill(0x5a); // tracks the buffer's length
     const ranges = rangesRunning(() => buffer.resize(ROWS * DIMS - 10));
     expect(() => quantize(flat, "int8", { dims: DIMS, ranges, out })).toThrow(
