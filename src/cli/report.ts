@@ -550,6 +550,10 @@ export function renderMachines(runs: ReadonlyArray<{ dir: string; results: Bench
     })],
     ["int8 1024-d: usearch exactSearch time ÷ quantvec's", ...column(peerCell("int8"))],
     ["float32 1024-d: usearch exactSearch time ÷ quantvec's", ...column(peerCell("float32"))],
+    ...["quantize(…, \"int8\")", "quantize(…, \"int8\", { out })", "quantize(…, \"ubinary\")", "quantize(…, \"ubinary\", { out })"].map((name) => [
+      `${name}, GB/s of float input`,
+      ...column((r) => opt(r.kernels.find((s) => s.kernel === "quantize")?.rows.find((x) => x.implementation === name)?.gbPerSec, (v) => `${formatSig(v)} GB/s`)),
+    ]),
     ["2 threads vs 1, Hamming", ...column(threadCell("Hamming"))],
     ["2 threads vs 1, int8", ...column(threadCell("int8"))],
     ["2 threads vs 1, float32", ...column(threadCell("float32"))],
