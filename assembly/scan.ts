@@ -4,28 +4,27 @@
 // the switches away, so every kernel is a straight loop around its own row functions.
 //
 // Visiting order. WebAssembly has no prefetch instruction, and one sequential stream leaves the
-// core waiting on DRAM. So the rows are split into a few contiguous chunks (streamsOf) walked in
+// core waiting on DRAM. So the rows are split into a few contiguous chunks (STREAMS) walked in
 // lockstep, four chunks at a time: at each step the four-row kernels (dot.ts, hamming.ts) score
 // row `step` of four chunks together, sharing every query load, their loads interleaved finely
 // enough for the hardware prefetchers to keep all the streams in flight. Measured on the CI
 // machine (128 MB of codes): one stream and one row at a time reads 7 GB/s, eight streams
 // 10–11 GB/s, eight streams four rows at a time 12–14 GB/s, against 13–15 GB/s for a bare
-// streaming read. Short rows want fewer streams: with 128-byte Hamming codes each visit to a
-// stream reads only two cache lines, and on an AMD EPYC (Zen 4) eight such streams kept the
+// streaming read. On an AMD EPYC (Zen 4 and later, AVX-512) eight streams often kept the
 // prefetchers from following them: a 1024-bit top-k scan of 128–256 MB read 2–7 GB/s from memory
-// with eight streams and 8–18 GB/s with four (interleaved A/B, loaded machine), while in cache
-// both ran alike. Hamming scans use four, the others eight (streamsOf). The order cannot change
-// a result: scores land in their row's slot, and the heap breaks ties by id whatever order rows
-// arrive in.
+// with eight streams and 8–18 GB/s with four (interleaved A/B, loaded machine); the int16 × int8
+// scan of 1 GiB, in one process of two, 11.9–13.9 GB/s with eight and 20.0 with four, and in the
+// other processes 28–29.5 GB/s with either (eight never ahead by more than the noise); float32
+// 31.6 with eight, 33.9 with four. In cache they run alike. So every scan walks four (STREAMS).
+// The order cannot change a result: scores land in their row's slot, and the heap breaks ties by
+// id whatever order rows arrive in.
 
 import { hammingBlocks, hammingBlocksX4, hammingU1 } from "./hamming";
 import { dotF32, dotF32x4, dotI16I8, dotI16I8Q4R2, dotI16I8x4, dotI8, dotI8x4, secondRow } from "./dot";
 import { heapIds, heapKeys, heapOffer, orderedKeyF32, orderedKeysF32x4 } from "./topk";
 
 /** How many chunks a scan walks in lockstep (a multiple of 4): see "Visiting order" above. */
-@inline function streamsOf(metric: i32): i32 {
-  return metric == HAMMING_U1 ? 4 : 8;
-}
+const STREAMS: i32 = 4;
 
 export const HAMMING_U1: i32 = 0;
 export const DOT_I8: i32 = 1;
@@ -157,11 +156,10 @@ export const DOT_F32: i32 = 3;
   const q7 = blocks > 7 ? v128.load(query, 112) : zero;
   let floor = topk ? heapFloor(heap) : 0;
   const stride = rowBytes(metric, dims);
-  const streams = streamsOf(metric);
-  const chunk = (count + streams - 1) / streams;
+  const chunk = (count + STREAMS - 1) / STREAMS;
   const hop = <usize>chunk * stride;
   for (let step: i32 = 0; step < chunk; step++) {
-    for (let s: i32 = 0; s < streams; s += 4) {
+    for (let s: i32 = 0; s < STREAMS; s += 4) {
       const i = s * chunk + step;
       if (i + 3 * chunk < count) {
         const row = base + <usize>i * stride;

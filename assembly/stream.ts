@@ -7,7 +7,7 @@
 // last block is ignored). read_sum_rows reads rows in the scans' own interleaved order, which
 // lets the hardware prefetchers keep more DRAM requests in flight.
 
-const STREAMS: i32 = 8;
+const STREAMS: i32 = 4; // as the scans (scan.ts STREAMS)
 
 @inline function block(acc: v128, p: usize): v128 {
   return i32x4.add(
@@ -30,11 +30,11 @@ export function read_sum(ptr: usize, bytes: i32): i32 {
 }
 
 /**
- * Checksum of `count` rows of `rowBytes` bytes (a multiple of 16), read in the order the int8
- * and float32 scans read them (scan.ts): 8 streams, four rows at a time, 16 bytes from each in
- * turn (Hamming scans walk 4 streams: scan.ts streamsOf). The bench measures each scan against
- * the faster of this and read_sum over the same bytes: on an AMD EPYC, 128-byte rows read this
- * way came at 17 GB/s, one stream at 27.
+ * Checksum of `count` rows of `rowBytes` bytes (a multiple of 16), read in the order the scans
+ * read them (scan.ts): 4 streams, four rows at a time, 16 bytes from each in turn. The bench
+ * measures each scan against the faster of this and read_sum over the same bytes (on an AMD EPYC
+ * either came first, depending on the run: 128-byte rows read as 8 streams at 17 GB/s against 27
+ * for one stream in one run, 31 against 26 in another).
  */
 export function read_sum_rows(ptr: usize, rowBytes: i32, count: i32): i32 {
   const chunk = (count + STREAMS - 1) / STREAMS;

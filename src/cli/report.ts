@@ -191,8 +191,8 @@ export function renderMarkdown(results: BenchResults, files: { recallPlot?: stri
           (b.oneStreamGbPerSec === undefined ? "" : ` Read as one sequential stream, the same bytes come at ${formatSig(b.oneStreamGbPerSec)} GB/s.`) +
           " Each suite's % of bound uses a streaming read of its own bytes, timed beside it."
         : `**Streaming-read bound: ${formatSig(b.gbPerSec)} GB/s** — a WebAssembly v128 sum over ${formatBytes(b.bytes)}, ` +
-          `the faster of one sequential stream (${formatSig(b.oneStreamGbPerSec!)} GB/s) and 8 interleaved streams as the ` +
-          `int8 and float32 scans read (${formatSig(b.interleavedGbPerSec)} GB/s): the practical ceiling of any ` +
+          `the faster of one sequential stream (${formatSig(b.oneStreamGbPerSec!)} GB/s) and interleaved streams as the ` +
+          `scans read (${formatSig(b.interleavedGbPerSec)} GB/s): the practical ceiling of any ` +
           "single-threaded scan on this machine in this run. Each suite's % of bound uses the faster read of its own bytes, timed beside it.",
       "",
     );
@@ -212,7 +212,7 @@ export function renderMarkdown(results: BenchResults, files: { recallPlot?: stri
           `(${formatBytes(suite.vectors * suite.bytesPerVector)} read per query)` +
           (suite.boundGbPerSec === undefined ? "." : `; streaming read of the same bytes: ${formatSig(suite.boundGbPerSec)} GB/s` +
             (suite.interleavedGbPerSec !== undefined
-              ? ` (the faster of one stream, ${formatSig(suite.oneStreamGbPerSec!)} GB/s, and 8 interleaved, ${formatSig(suite.interleavedGbPerSec)} GB/s).`
+              ? ` (the faster of one stream, ${formatSig(suite.oneStreamGbPerSec!)} GB/s, and interleaved as the scans read, ${formatSig(suite.interleavedGbPerSec)} GB/s).`
               : suite.oneStreamGbPerSec === undefined ? "." : ` (one stream: ${formatSig(suite.oneStreamGbPerSec)} GB/s).`)) +
           referenceText(suite),
         "",

@@ -70,19 +70,19 @@ export interface KernelSuite {
   title: string;
   vectors: number;
   bytesPerVector: number;
-  /** Streaming read of this suite's bytes in the same run: 8 interleaved streams (the bound) and one. */
-  /** The faster of the two reads below (before 2026-12-02 runs: the interleaved read). */
+  /** Streaming reads of this suite's bytes in the same run. The bound: the faster of the two below (in runs before 2026-12-02, the interleaved read). */
   boundGbPerSec?: number;
   oneStreamGbPerSec?: number;
-  /** The same bytes read in the int8/float32 scans' interleaved order (8 streams). */
+  /** The same bytes read in the scans' interleaved order (read_sum_rows: 4 streams; 8 before 2026-12-02 19:20). */
   interleavedGbPerSec?: number;
   reference?: HardwareReferenceRow;
   rows: KernelRow[];
 }
 
 /**
- * The streaming-read baseline: a WASM v128 sum over a buffer, the machine's practical ceiling,
- * read as 8 interleaved streams (as the scans read) and, for reference, as one stream.
+ * The streaming-read baseline: a WASM v128 sum over the widest suite's bytes, the machine's
+ * practical ceiling: the faster of one stream and the scans' interleaved order (in runs before
+ * 2026-12-02, the interleaved read, then 8 streams).
  */
 export interface Bandwidth {
   bytes: number;
