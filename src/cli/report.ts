@@ -541,7 +541,7 @@ export function renderMachines(runs: ReadonlyArray<{ dir: string; results: Bench
     ["Node", ...column((r) => r.meta.node)],
     ["Kernels chosen", ...column((r) => r.meta.kernelPath ?? "not recorded")],
     ["Load average at start", ...column((r) => r.meta.loadAverage?.map((v) => v.toFixed(1)).join(", ") ?? "not recorded")],
-    ["Streaming read (the bound)", ...column((r) => opt(r.bandwidth?.gbPerSec, (v) => `${formatSig(v)} GB/s` + (r.bandwidth?.interleavedGbPerSec === undefined ? " (8 streams)" : " (the faster of 1 and 8 streams)")))],
+    ["Streaming read (the bound)", ...column((r) => opt(r.bandwidth?.gbPerSec, (v) => `${formatSig(v)} GB/s` + (r.bandwidth?.interleavedGbPerSec === undefined ? " (8 streams)" : " (the faster of one stream and the scans' interleaved read)")))],
     ["Hamming 1024-bit scan, % of the streaming read", ...column((r) => opt(hamming(r)?.rows[0]?.percentOfBound, (v) => `${formatSig(v, 2)}%`))],
     ["Hamming through Index.search", ...column((r) => opt(hamming(r)?.rows.find((x) => x.implementation === "quantvec Index.search")?.percentOfBound, (v) => `${formatSig(v, 2)}%`))],
     ["Hamming: reference scan time ÷ quantvec's", ...column((r) => {
