@@ -16,6 +16,14 @@
 // scan of 1 GiB, in one process of two, 11.9–13.9 GB/s with eight and 20.0 with four, and in the
 // other processes 28–29.5 GB/s with either (eight never ahead by more than the noise); float32
 // 31.6 with eight, 33.9 with four. In cache they run alike. So every scan walks four (STREAMS).
+// The chunks must not start a large power of two apart: the rows the streams read together then
+// share every lower address bit, and on an AMD EPYC VM (Zen 5, 2026-12-03) a read of 1 GiB whose
+// four chunks began exactly 256 MiB apart ran at 7.5–8.6 GB/s against 24–25.5 when they began
+// 256 MiB + 64–256 KiB apart (128 MiB apart: 14.6 against 24.1; 32 MiB: 22.4 against 25.7;
+// 16 MiB: no loss). That was every scan of 2^20 int8 rows of 1 KiB or of 2^23 binary codes,
+// through the kernels or an index. So streamRows lengthens the first chunks by a few rows until
+// their starts lie STREAM_SKEW_MIN apart or more modulo STREAM_SKEW_PERIOD; the last chunk is
+// then shorter, and the steps past its end score the other chunks' rows one at a time.
 // The order cannot change a result: scores land in their row's slot, and the heap breaks ties by
 // id whatever order rows arrive in.
 
@@ -24,7 +32,37 @@ import { dotF32, dotF32x4, dotI16I8, dotI16I8Q4R2, dotI16I8x4, dotI8, dotI8x4, s
 import { heapIds, heapKeys, heapOffer, orderedKeyF32, orderedKeysF32x4 } from "./topk";
 
 /** How many chunks a scan walks in lockstep (a multiple of 4): see "Visiting order" above. */
-const STREAMS: i32 = 4;
+export const STREAMS: i32 = 4;
+
+/** Chunk starts lie this many bytes apart or more modulo STREAM_SKEW_PERIOD… */
+const STREAM_SKEW_MIN: usize = 128 << 10;
+const STREAM_SKEW_PERIOD: usize = 1 << 20;
+/** …in scans whose chunks are this long or longer (shorter ones were not slowed). */
+const STREAM_SKEW_FROM: usize = 8 << 20;
+/** How far a chunk grows per try: the allowed starts come in runs at least this long. */
+const STREAM_SKEW_STEP: usize = 16 << 10;
+
+/** Whether chunks `hop` bytes long start STREAM_SKEW_MIN apart or more modulo STREAM_SKEW_PERIOD. */
+@inline function spreadApart(hop: usize): bool {
+  for (let s: usize = 1; s < <usize>STREAMS; s++) {
+    const residue = (s * hop) & (STREAM_SKEW_PERIOD - 1);
+    if (residue < STREAM_SKEW_MIN || residue > STREAM_SKEW_PERIOD - STREAM_SKEW_MIN) return false;
+  }
+  return true;
+}
+
+/**
+ * Rows in each chunk of a scan of `count` rows of `stride` bytes (the last chunk holds the
+ * rest): a quarter of them rounded up, or a few rows more where the chunks would otherwise start
+ * close to a large power of two apart (see "Visiting order"). At most 256 KiB more, in 16 KiB steps.
+ */
+export function streamRows(count: i32, stride: usize): i32 {
+  let chunk = (count + STREAMS - 1) / STREAMS;
+  if (<usize>chunk * stride < STREAM_SKEW_FROM) return chunk;
+  const step = stride < STREAM_SKEW_STEP ? <i32>(STREAM_SKEW_STEP / stride) : 1;
+  for (let tries = 0; tries < 16 && !spreadApart(<usize>chunk * stride); tries++) chunk += step;
+  return chunk;
+}
 
 export const HAMMING_U1: i32 = 0;
 export const DOT_I8: i32 = 1;
@@ -156,7 +194,7 @@ export const DOT_F32: i32 = 3;
   const q7 = blocks > 7 ? v128.load(query, 112) : zero;
   let floor = topk ? heapFloor(heap) : 0;
   const stride = rowBytes(metric, dims);
-  const chunk = (count + STREAMS - 1) / STREAMS;
+  const chunk = streamRows(count, stride);
   const hop = <usize>chunk * stride;
   for (let step: i32 = 0; step < chunk; step++) {
     for (let s: i32 = 0; s < STREAMS; s += 4) {

@@ -7,7 +7,7 @@
 // last block is ignored). read_sum_rows reads rows in the scans' own interleaved order, which
 // lets the hardware prefetchers keep more DRAM requests in flight.
 
-const STREAMS: i32 = 4; // as the scans (scan.ts STREAMS)
+import { STREAMS, streamRows } from "./scan";
 
 @inline function block(acc: v128, p: usize): v128 {
   return i32x4.add(
@@ -37,8 +37,8 @@ export function read_sum(ptr: usize, bytes: i32): i32 {
  * for one stream in one run, 31 against 26 in another).
  */
 export function read_sum_rows(ptr: usize, rowBytes: i32, count: i32): i32 {
-  const chunk = (count + STREAMS - 1) / STREAMS;
   const stride = <usize>rowBytes;
+  const chunk = streamRows(count, stride);
   const hop = <usize>chunk * stride;
   let acc0_i32x4 = i32x4.splat(0);
   let acc1_i32x4 = i32x4.splat(0);

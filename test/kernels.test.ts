@@ -369,6 +369,81 @@ describe.each(PATHS)("%s kernels", (path) => {
     });
   });
 
+  describe("scans whose four streams would start a power of two apart (32 MiB: the chunks are lengthened)", () => {
+    // scan.ts streamRows: chunks of 8 MiB or more that would start a multiple of 1 MiB apart
+    // grow by a few rows; the last chunk is then shorter and the other chunks' last rows are
+    // scored one at a time. Every row must still be scored exactly once. The counts make each
+    // chunk exactly 8 MiB (or a row off it, so the last chunk is ragged too).
+    const SIZES = [
+      ["hamming_u1", 128, 65536 * 4], ["hamming_u1", 128, 65536 * 4 - 3], ["dot_i8", 1024, 8192 * 4],
+      ["dot_i16i8", 1024, 8192 * 4 - 1], ["dot_f32", 1024, 2048 * 4], ["dot_f32", 1024, 2048 * 4 + 1],
+    ] as const;
+
+    /** Seeded codes of any size without a JS number per element. */
+    function bulk(name: ScoreKernel, n: number, seed: number): Typed {
+      const random = rng(seed);
+      if (name === "dot_f32") return Float32Array.from({ length: n }, () => Math.round(random() * 6 - 3));
+      const words = Uint32Array.from({ length: Math.ceil(n / 4) }, () => (random() * 2 ** 32) >>> 0);
+      const bytes = new Uint8Array(words.buffer, 0, n);
+      return name === "hamming_u1" ? bytes : new Int8Array(bytes.buffer, 0, n);
+    }
+
+    it.each(SIZES)("%s writes every row's score once (dims %i, %i rows)", (name, dims, count) => {
+      const codes = bulk(name, dims * count, count);
+      const query = name === "dot_i16i8" ? Int16Array.from(randomInts(rng(1), dims, -300, 300)) : bulk(name, dims, 2);
+      const arena = newArena();
+      const q = placeQuery(arena, query, 0);
+      const base = place(arena, codes, 0);
+      const out = arena.alloc("test", count * 4 + 4);
+      arena.i32.fill(-7, out >> 2, (out >> 2) + count + 1);
+      arena.kernels[name](q, base, dims, count, out);
+      const view = name === "dot_f32" ? arena.f32 : arena.i32;
+      const got = view.slice(out >> 2, (out >> 2) + count);
+      const expected = (reference as unknown as Record<ScoreKernel, (q: Typed, c: Typed) => ArrayLike<number>>)[name](query, codes);
+      const wrong = got.findIndex((v, i) => !Object.is(v, expected[i]));
+      expect(wrong, `first wrong row (got ${got[wrong]}, expected ${expected[wrong]})`).toBe(-1);
+      expect(arena.i32[(out >> 2) + count], "the word past the last row").toBe(-7);
+    });
+
+    it.each(SIZES)("%s_topk offers every row once (dims %i, %i rows; the best rows planted at the chunks' ends)", (name, dims, count) => {
+      const codes = bulk(name, dims * count, count + 1);
+      const query = name === "dot_i16i8" ? Int16Array.from(randomInts(rng(3), dims, -300, 300)) : bulk(name, dims, 4);
+      // The best possible row for this query, copied over rows around each quarter of the codes
+      // (where the lengthened chunks and the single rows meet) and at the end.
+      const best = name === "hamming_u1" ? query
+        : name === "dot_f32" ? Float32Array.from(query as Float32Array, (v) => (v > 0 ? 3 : v < 0 ? -3 : 0))
+        : Int8Array.from(query as Int8Array | Int16Array, (v) => (v > 0 ? 127 : v < 0 ? -128 : 0));
+      const planted = [...new Set([1, 2, 3].flatMap((quarter) => {
+        const at = Math.floor((quarter * count) / 4);
+        return [-1500, -300, -40, -2, -1, 0, 1, 2, 40].map((d) => at + d);
+      }).concat([count - 1, count - 2]))];
+      for (const row of planted) (codes as Uint8Array).set(best as Uint8Array, row * dims);
+      const ids = Uint32Array.from({ length: count }, (_, i) => (i * 7919) % 1000003);
+      const k = planted.length + 3;
+
+      const arena = newArena();
+      const q = placeQuery(arena, query, 0);
+      const base = place(arena, codes, 0);
+      const idsPtr = place(arena, new Uint8Array(ids.buffer), 0);
+      const heap = arena.alloc("test", heapBytes(arena, k));
+      resetHeap(arena, heap, k);
+      arena.kernels[`${name}_topk`](q, base, dims, count, idsPtr, 0, heap);
+      const values = (reference as unknown as Record<ScoreKernel, (q: Typed, c: Typed) => ArrayLike<number>>)[name](query, codes);
+      const keys = Array.from(values, (v) => (name === "hamming_u1" ? -v : v));
+      const got = Array.from(drainHeap(arena, heap).rows);
+      expect(got).toEqual(reference.topk(keys, ids, k));
+      expect(got.filter((row) => planted.includes(row)).length, "planted rows found").toBe(planted.length);
+    });
+
+    it("read_sum_rows reads every row once", () => {
+      for (const [rowBytes, count] of [[128, 65536 * 4], [1024, 8192 * 4 - 1]]) {
+        const data = bulk("hamming_u1", rowBytes * count, rowBytes) as Uint8Array;
+        const arena = newArena();
+        expect(arena.kernels.read_sum_rows(place(arena, data, 0), rowBytes, count), `rowBytes=${rowBytes}`).toBe(reference.read_sum(data, 16));
+      }
+    });
+  });
+
   describe("streaming-read baselines", () => {
     it("read_sum checksums every whole 64-byte block, like the reference", () => {
       const random = rng(12);
