@@ -17,10 +17,10 @@
 // other processes 28–29.5 GB/s with either (eight never ahead by more than the noise); float32
 // 31.6 with eight, 33.9 with four. In cache they run alike. So every scan walks four (STREAMS).
 // The chunks must not start a large power of two apart: the rows the streams read together then
-// share every lower address bit, and on an AMD EPYC VM (Zen 5, 2026-12-03) a read of 1 GiB whose
-// four chunks began exactly 256 MiB apart ran at 7.5–8.6 GB/s against 24–25.5 when they began
-// 256 MiB + 64–256 KiB apart (128 MiB apart: 14.6 against 24.1; 32 MiB: 22.4 against 25.7;
-// 16 MiB: no loss). That was every scan of 2^20 int8 rows of 1 KiB or of 2^23 binary codes,
+// share every lower address bit, and on an AMD EPYC VM (Zen 4, 32 MiB L3, 2026-12-03) a read of
+// 1 GiB whose four chunks began exactly 256 MiB apart ran at 7.5–8.6 GB/s against 24–25.5 when
+// they began 256 MiB + 64–256 KiB apart (128 MiB apart: 14.6 against 24.1; 32 MiB: 22.4 against
+// 25.7; 16 MiB: no loss). That was every scan of 2^20 int8 rows of 1 KiB or of 2^23 binary codes,
 // through the kernels or an index. So streamRows lengthens the first chunks by a few rows until
 // their starts lie STREAM_SKEW_MIN apart or more modulo STREAM_SKEW_PERIOD; the last chunk is
 // then shorter, and the steps past its end score the other chunks' rows one at a time.
