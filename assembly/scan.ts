@@ -41,6 +41,8 @@ const STREAM_SKEW_PERIOD: usize = 1 << 20;
 const STREAM_SKEW_FROM: usize = 8 << 20;
 /** How far a chunk grows per try: the allowed starts come in runs at least this long. */
 const STREAM_SKEW_STEP: usize = 16 << 10;
+/** Tries enough to cross the widest run of disallowed starts (2 · STREAM_SKEW_MIN, around 0). */
+const STREAM_SKEW_TRIES: i32 = <i32>(2 * STREAM_SKEW_MIN / STREAM_SKEW_STEP);
 
 /** Whether chunks `hop` bytes long start STREAM_SKEW_MIN apart or more modulo STREAM_SKEW_PERIOD. */
 @inline function spreadApart(hop: usize): bool {
@@ -54,13 +56,14 @@ const STREAM_SKEW_STEP: usize = 16 << 10;
 /**
  * Rows in each chunk of a scan of `count` rows of `stride` bytes (the last chunk holds the
  * rest): a quarter of them rounded up, or a few rows more where the chunks would otherwise start
- * close to a large power of two apart (see "Visiting order"). At most 256 KiB more, in 16 KiB steps.
+ * close to a large power of two apart (see "Visiting order"): grown in steps of STREAM_SKEW_STEP
+ * (one row, where rows are longer), at most STREAM_SKEW_TRIES of them.
  */
 export function streamRows(count: i32, stride: usize): i32 {
   let chunk = (count + STREAMS - 1) / STREAMS;
   if (<usize>chunk * stride < STREAM_SKEW_FROM) return chunk;
   const step = stride < STREAM_SKEW_STEP ? <i32>(STREAM_SKEW_STEP / stride) : 1;
-  for (let tries = 0; tries < 16 && !spreadApart(<usize>chunk * stride); tries++) chunk += step;
+  for (let tries = 0; tries < STREAM_SKEW_TRIES && !spreadApart(<usize>chunk * stride); tries++) chunk += step;
   return chunk;
 }
 

@@ -31,10 +31,11 @@ export function read_sum(ptr: usize, bytes: i32): i32 {
 
 /**
  * Checksum of `count` rows of `rowBytes` bytes (a multiple of 16), read in the order the scans
- * read them (scan.ts): 4 streams, four rows at a time, 16 bytes from each in turn. The bench
- * measures each scan against the faster of this and read_sum over the same bytes (on an AMD EPYC
- * either came first, depending on the run: 128-byte rows read as 8 streams at 17 GB/s against 27
- * for one stream in one run, 31 against 26 in another).
+ * read them (scan.ts): 4 streams of streamRows rows, four rows at a time, 16 bytes from each in
+ * turn. The bench measures each scan against the faster of this and read_sum over the same bytes
+ * (on an AMD EPYC either came first, depending on the run: 128-byte rows read as 8 streams at
+ * 17 GB/s against 27 for one stream in one run, 31 against 26 in another; those streams still
+ * started a power of two apart, which streamRows has avoided since 2026-12-03).
  */
 export function read_sum_rows(ptr: usize, rowBytes: i32, count: i32): i32 {
   const stride = <usize>rowBytes;

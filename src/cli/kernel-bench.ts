@@ -101,7 +101,8 @@ async function runSuite(
     const timings = await measure(tasks, timeMs);
     const gbPerSec = (ms: number) => bytes / (ms / 1000) / 1e9;
     // The bound is the faster of the two reads: on an AMD EPYC either came first, by run (128-byte
-    // rows as 8 streams at 17 GB/s against 27 for one stream, then 31 against 26).
+    // rows as 8 streams at 17 GB/s against 27 for one stream, then 31 against 26; streams that
+    // started a power of two apart, before streamRows, may explain some of it).
     const interleaved = gbPerSec(timings.get("bound:streams")!.p50Ms);
     const oneStream = gbPerSec(timings.get("bound:one")!.p50Ms);
     const bound = Math.max(interleaved, oneStream);
